@@ -1,0 +1,40 @@
+# Tilts: `make run` starts the whole stack, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PACKAGES := contracts services/registry services/pledges services/matching services/notify services/gateway
+
+.PHONY: run test unit e2e lint fmt venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		$(addprefix -e ,$(PACKAGES))
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) deploy/local/stack.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not integration"
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,114 @@
+"""Fixtures shared by every test: real NX-27017, a real SMTP server, a fresh vhost.
+
+eventlet must patch the standard library before anything else imports it.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import email  # noqa: E402
+import email.policy  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import quote  # noqa: E402
+
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+
+from stack import free_port, wait_for_port  # noqa: E402
+
+RABBIT_API = "http://guest:guest@127.0.0.1:15672/api"
+
+
+@pytest.fixture(scope="session")
+def nx_server(tmp_path_factory):
+    """One NX-27017 server for the session, on a free port with its own files."""
+    var = tmp_path_factory.mktemp("nx")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "nx-27017"), "--data-dir", str(var / "data"),
+         "--port", str(port), "--pid-file", str(var / "nx.pid"), "--log-file", str(var / "nx.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    wait_for_port("127.0.0.1", port, 30, proc)
+    yield f"mongodb://127.0.0.1:{port}/"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def mongo_uri(nx_server):
+    """The server, emptied of every Tilts database after the test."""
+    yield nx_server
+    from pymongo import MongoClient
+
+    with MongoClient(nx_server) as client:
+        for name in client.list_database_names():
+            if name.startswith("tilts_"):
+                client.drop_database(name)
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) in its own process, writing .eml files."""
+
+    def __init__(self, directory: Path, port: int):
+        self.dir, self.port, self.host = directory, port, "127.0.0.1"
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "deploy/local/smtp_sink.py"),
+             "--port", str(self.port), "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.host, self.port, 30, self.proc)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def messages(self, to: str | None = None) -> list:
+        found = []
+        for path in sorted(self.dir.glob("*.eml")):
+            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if to is None or to.lower() in str(msg["To"]).lower():
+                found.append(msg)
+        return found
+
+    def wait_for(self, to: str, count: int = 1, timeout: float = 30) -> list:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.messages(to)
+            if len(found) >= count:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"{count} message(s) to {to} did not arrive in {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory):
+    sink = MailSink(tmp_path_factory.mktemp("mail"), free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def amqp_vhost():
+    """A throw-away RabbitMQ vhost, so runs never see each other's queues."""
+    name = f"tilts-test-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
+    requests.put(
+        f"{RABBIT_API}/permissions/{quote(name, safe='')}/guest",
+        json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10,
+    ).raise_for_status()
+    yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
+    requests.delete(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10)

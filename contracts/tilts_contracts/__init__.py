@@ -1,0 +1,1 @@
+"""Tilts shared contracts: what every service agrees on, and nothing else."""

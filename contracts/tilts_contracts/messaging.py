@@ -1,0 +1,238 @@
+"""How every service stores state with its events, and consumes events safely.
+
+- `Store` is the base of each service's storage wrapper: optimistic versioned writes
+  that carry their events in the same single-document write (the outbox), a relay
+  that publishes them, and a parking lot for events that cannot be handled.
+- `MongoDatabase` is the nameko dependency that opens the service's own database.
+- `consumes` declares an event handler that validates the envelope, retries on
+  storage outages with backoff, and parks what it cannot read instead of dropping it.
+"""
+
+import functools
+import logging
+import traceback
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+from nameko.events import SERVICE_POOL
+from nameko.extensions import DependencyProvider
+from nameko_amqp_retry.decorators import backoff_factory
+from nameko_amqp_retry.events import event_handler
+from pymongo import ASCENDING, MongoClient
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
+
+from . import settings
+from .clock import iso, utcnow
+from .events import MalformedEvent, envelope, parse
+
+log = logging.getLogger(__name__)
+
+VERSION, OUTBOX, PENDING, OUTBOX_AT = "_version", "_outbox", "_outbox_pending", "_outbox_at"
+# an event written this recently is left to the writer's own flush
+RELAY_GRACE = timedelta(seconds=2)
+
+
+class StaleWrite(Exception):
+    """Someone else wrote the document since it was read: load and decide again."""
+
+
+def retry_stale(fn: Callable, attempts: int = 20):
+    """Run a load-decide-save function again while its write finds a newer version."""
+    for _ in range(attempts - 1):
+        try:
+            return fn()
+        except StaleWrite:
+            continue
+    return fn()
+
+
+class Store:
+    """Base of a service's storage wrapper, bound to that service's database."""
+
+    # collections whose documents may carry events
+    outbox_collections: tuple[str, ...] = ()
+
+    def __init__(self, db):
+        self.db = db
+
+    def ensure_indexes(self) -> None:
+        for name in self.outbox_collections:
+            self.db[name].create_index([(PENDING, ASCENDING)])
+        self.db.parked_events.create_index([("parked_at", ASCENDING)])
+
+    # -- writes with their events -----------------------------------------------
+    def insert(self, collection: str, doc: dict, event_types: Iterable = ()) -> dict:
+        """Insert a new document with its events in one write; DuplicateKeyError if it exists."""
+        stored = {**doc, VERSION: 1, "revision": 1}
+        stored = _with_events(stored, [], [_event(t, stored) for t in event_types])
+        self.db[collection].insert_one(stored)
+        return stored
+
+    def replace(self, collection: str, doc: dict, event_types: Iterable = ()) -> dict:
+        """Write `doc` over the version it was read at, with its events; StaleWrite if it moved.
+
+        `revision` counts the resource's own changes and travels in its events, so a
+        consumer can tell an old event from a new one whatever order they arrive in.
+        """
+        version = doc[VERSION]
+        stored = {**doc, VERSION: version + 1, "revision": doc.get("revision", 0) + 1}
+        stored = _with_events(stored, doc.get(OUTBOX, []), [_event(t, stored) for t in event_types])
+        result = self.db[collection].replace_one({"_id": doc["_id"], VERSION: version}, stored)
+        if result.matched_count == 0:
+            raise StaleWrite(f"{collection}/{doc['_id']} moved past version {version}")
+        return stored
+
+    def publish(self, dispatch: Callable[[str, dict], None], collection: str, doc_id: str) -> None:
+        """Publish a document's events right after its write; the relay retries failures."""
+        try:
+            self.flush_outbox(dispatch, only=(collection, doc_id))
+        except Exception:  # the events are stored: the relay sends them within seconds
+            log.exception("publishing %s/%s deferred to the relay", collection, doc_id)
+
+    # -- the relay ---------------------------------------------------------------
+    def flush_outbox(self, dispatch: Callable[[str, dict], None], only: tuple | None = None) -> int:
+        """Publish waiting events, then clear them; returns how many went out.
+
+        With `only=(collection, id)` it flushes one document just written; without, it
+        sweeps every outbox for events whose writer died before publishing them.
+        A crash after publishing and before clearing publishes again: consumers are
+        idempotent on event_id, so that is safe, while losing an event is not.
+        """
+        sent = 0
+        if only:
+            targets = [(only[0], {"_id": only[1], PENDING: True})]
+        else:
+            cutoff = iso(utcnow() - RELAY_GRACE)
+            targets = [(c, {PENDING: True, OUTBOX_AT: {"$lt": cutoff}}) for c in self.outbox_collections]
+        for collection, query in targets:
+            for doc in self.db[collection].find(query, {OUTBOX: 1, VERSION: 1}).limit(200):
+                for env in doc.get(OUTBOX, []):
+                    dispatch(env["type"], env)
+                    sent += 1
+                self.db[collection].update_one(
+                    {"_id": doc["_id"], VERSION: doc[VERSION]},
+                    {"$set": {OUTBOX: [], PENDING: False, VERSION: doc[VERSION] + 1}},
+                )
+        return sent
+
+    # -- events we could not handle ----------------------------------------------
+    def park(self, message: object, reason: object, handler: str) -> None:
+        """Keep an unhandleable event with the reason, for an admin to see and replay."""
+        event_id = message.get("event_id") if isinstance(message, dict) else None
+        key = f"{handler}:{event_id}" if event_id else None
+        doc = {
+            "handler": handler,
+            "event": message if isinstance(message, dict) else repr(message),
+            "reason": reason,
+            "parked_at": iso(utcnow()),
+        }
+        if key:
+            doc["_id"] = key
+        try:
+            self.db.parked_events.insert_one(doc)
+        except DuplicateKeyError:
+            pass  # parked already, on an earlier delivery
+
+    def parked(self, limit: int = 100) -> list[dict]:
+        docs = self.db.parked_events.find({}).sort("parked_at", -1).limit(limit)
+        return [{**d, "_id": str(d["_id"])} for d in docs]
+
+    # -- idempotency -------------------------------------------------------------
+    def first_time(self, key: str) -> bool:
+        """Record `key` as handled; False when it was handled before."""
+        try:
+            self.db.handled_events.insert_one({"_id": key, "at": iso(utcnow())})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def ping(self) -> bool:
+        self.db.command("ping")
+        return True
+
+
+def _event(event: str | tuple[str, dict], doc: dict) -> dict:
+    """An event type alone carries the document as its payload; a pair names its own."""
+    if isinstance(event, tuple):
+        return envelope(*event)
+    return envelope(event, {**doc, "id": doc["_id"]})
+
+
+def _with_events(doc: dict, waiting: list, new: list) -> dict:
+    outbox = list(waiting) + new
+    stamped = {**doc, OUTBOX: outbox, PENDING: bool(outbox)}
+    if new:
+        stamped[OUTBOX_AT] = iso(utcnow())
+    return stamped
+
+
+class MongoDatabase(DependencyProvider):
+    """Opens this service's own database in setup() and injects `store_class(db)`."""
+
+    def __init__(self, store_class: type[Store]):
+        self.store_class = store_class
+
+    def setup(self):
+        uri = settings.get(self.container.config, "MONGO_URI")
+        self.client = MongoClient(uri, serverSelectionTimeoutMS=10000)
+        self.db = self.client[settings.database_name(self.container.service_name)]
+        self.store_class(self.db).ensure_indexes()
+
+    def stop(self):
+        self.client.close()
+
+    def kill(self):
+        self.client.close()
+
+    def get_dependency(self, worker_ctx):
+        return self.store_class(self.db)
+
+
+# Storage outages are worth waiting out; anything else is a bug to park and show.
+TRANSIENT = (ConnectionFailure, StaleWrite)
+RetryLater = backoff_factory(
+    limit=0,  # never give up on an outage: the message waits in RabbitMQ
+    schedule=(1000, 2000, 5000, 10000, 30000, 60000),
+)
+
+
+def consumes(source: str, event_type: str):
+    """Declare `fn(self, envelope, payload)` as the handler of `source`'s `event_type`.
+
+    The queue is per service (SERVICE_POOL), declared at start-up and durable, so
+    several workers of one service share the events and none are missed while it
+    is down. The service must have its storage wrapper as `self.store`.
+    """
+
+    def decorate(fn):
+        handler_name = f"{fn.__name__}"
+
+        @functools.wraps(fn)
+        def handle(self, message):
+            try:
+                env, payload = parse(message, event_type)
+            except MalformedEvent as exc:
+                log.warning("parking malformed %s event: %s", event_type, exc.reason)
+                self.store.park(message, exc.reason, handler_name)
+                return None
+            try:
+                return fn(self, env, payload)
+            except TRANSIENT as exc:
+                log.warning("retrying %s %s later: %s", event_type, env["event_id"], exc)
+                raise RetryLater() from exc
+            except OperationFailure as exc:
+                if exc.code in (None, 11600, 11602, 189, 91):  # interrupted/stepdown
+                    raise RetryLater() from exc
+                self.store.park(message, {"error": repr(exc)}, handler_name)
+            except Exception as exc:  # a bug: keep the event and the reason visible
+                log.exception("parking %s %s after an error", event_type, env["event_id"])
+                self.store.park(
+                    message,
+                    {"error": repr(exc), "trace": traceback.format_exc(limit=5)},
+                    handler_name,
+                )
+            return None
+
+        return event_handler(source, event_type, handler_type=SERVICE_POOL)(handle)
+
+    return decorate

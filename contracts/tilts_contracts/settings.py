@@ -1,0 +1,48 @@
+"""Configuration from the environment, with defaults that work on a laptop.
+
+Services get these keys through nameko's config (deploy/nameko.yml interpolates the
+same variables with the same defaults); tools and tests call `from_env()`.
+"""
+
+import os
+from collections.abc import Mapping
+
+DEFAULTS: dict[str, str] = {
+    "AMQP_URI": "amqp://guest:guest@localhost:5672/",
+    "MONGO_URI": "mongodb://localhost:27017/",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": "1025",
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": "false",
+    "MAIL_FROM": "Tilts <tilts@localhost>",
+    "PUBLIC_URL": "http://localhost:8000",
+    "HTTP_PORT": "8000",
+    "AUTH_SECRET": "dev-only-secret-change-me-in-production",
+    "RPC_TIMEOUT": "10",
+}
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every setting, read once from `environ` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    return {key: environ.get(key) or default for key, default in DEFAULTS.items()}
+
+
+def database_name(service: str) -> str:
+    """Each service owns one database; no service opens another's."""
+    return f"tilts_{service}"
+
+
+def get(config: Mapping, key: str) -> str:
+    """A setting from a nameko config as a string ('' for unset), whatever YAML made of it."""
+    value = config.get(key)
+    if value is None:
+        return "" if key in DEFAULTS and DEFAULTS[key] == "" else DEFAULTS.get(key, "")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flag(config: Mapping, key: str) -> bool:
+    return get(config, key).strip().lower() in {"1", "true", "yes", "on"}

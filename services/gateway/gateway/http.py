@@ -1,0 +1,120 @@
+"""HTTP plumbing: JSON responses, the one error table, body limits, RPC with a timeout."""
+
+import json
+import logging
+
+import eventlet
+from nameko.exceptions import RemoteError, UnknownService
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+from tilts_contracts.errors import Invalid, TiltsError, Unavailable
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024  # 1 MiB of JSON is far more than any resource needs
+JSON = "application/json; charset=utf-8"
+
+
+def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
+    body = json.dumps(data, ensure_ascii=False)
+    return Response(body, status=status, headers=headers, content_type=JSON)
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> Response:
+    return json_response(
+        {"error": {"code": code, "message": message, "details": details or {}}}, status
+    )
+
+
+HTTP_CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large",
+              415: "unsupported_media_type"}
+
+
+def response_for(exc: BaseException) -> Response:
+    """The one table from an exception to the `{"error": ...}` answer."""
+    if isinstance(exc, TiltsError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+    if isinstance(exc, RequestEntityTooLarge):
+        return error_response(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    if isinstance(exc, HTTPException):
+        code = HTTP_CODES.get(exc.code, "error")
+        return error_response(exc.code, code, exc.description or exc.name)
+    if isinstance(exc, (UnknownService, eventlet.Timeout)):
+        return error_response(503, "unavailable", "a backend service did not answer in time")
+    if isinstance(exc, RemoteError):
+        log.error("backend error: %s", exc)
+    else:
+        log.exception("unexpected error", exc_info=exc)
+    return error_response(500, "internal", "something went wrong on our side")
+
+
+class JsonErrorsApp:
+    """Routes that do not exist, or the wrong method, answer in the same JSON shape."""
+
+    def __init__(self, server):
+        self.server = server
+        self.url_map = server.make_url_map()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        request.max_content_length = MAX_BODY
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            rv = provider.handle_request(request)
+        except HTTPException as exc:
+            rv = response_for(exc)
+        return rv(environ, start_response)
+
+
+class TiltsWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonErrorsApp(self)
+
+
+class Route(HttpRequestHandler):
+    """nameko's @http, answering every failure in the API's error shape."""
+
+    server = TiltsWebServer()
+
+    def response_from_exception(self, exc):
+        return response_for(exc)
+
+
+route = Route.decorator
+
+
+def read_json(request) -> dict:
+    """The request's JSON object body, or a 4xx saying what is wrong with it."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMedia("send JSON with Content-Type: application/json")
+    raw = request.get_data(cache=True)  # raises RequestEntityTooLarge past the cap
+    try:
+        data = json.loads(raw.decode("utf-8") or "null")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Invalid("the body is not valid JSON", {"_body": [str(exc)]}) from exc
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object", {"_body": ["expected an object"]})
+    return data
+
+
+class UnsupportedMedia(TiltsError):
+    code = "unsupported_media_type"
+    status = 415
+
+
+def call(proxy, method: str, *args, timeout: float, **kwargs):
+    """An RPC that gives up after `timeout` seconds with 503, instead of hanging."""
+    try:
+        with eventlet.Timeout(timeout):
+            return getattr(proxy, method).call_async(*args, **kwargs).result()
+    except eventlet.Timeout as exc:
+        raise Unavailable(
+            f"{proxy.service_name} did not answer within {timeout:g} s",
+            {"service": proxy.service_name},
+        ) from exc
+    except UnknownService as exc:
+        raise Unavailable(f"{proxy.service_name} is not running", {"service": proxy.service_name}) from exc

@@ -1,0 +1,130 @@
+"""Which offers can meet a need, in what order, and how a match moves. Pure."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from tilts_contracts.clock import iso
+from tilts_contracts.errors import Conflict, Forbidden
+from tilts_contracts.taxonomy import NATIONWIDE, URGENCIES
+
+# weights of the score's parts; each part is 0..1, the score is their weighted sum
+WEIGHTS = {"region": 0.3, "language": 0.2, "capacity": 0.2, "responsiveness": 0.15, "fairness": 0.15}
+LIVE = ("proposed", "accepted", "fulfilled")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    offer: dict
+    score: float
+    breakdown: dict[str, float]
+
+
+def is_candidate(offer: dict, need: dict, today: date) -> bool:
+    """The matching rules of the design, checked one offer at a time."""
+    if offer.get("status") != "active" or offer.get("org_status") != "verified":
+        return False
+    if offer["domain"] != need["domain"] or offer.get("remaining", 0) <= 0:
+        return False
+    if need["region"] not in offer["regions"] and NATIONWIDE not in offer["regions"]:
+        return False
+    if need.get("languages") and not set(need["languages"]) & set(offer.get("languages") or []):
+        return False
+    when = need.get("needed_by") or today.isoformat()
+    if offer.get("available_from") and offer["available_from"] > when:
+        return False
+    if offer.get("available_until") and offer["available_until"] < when:
+        return False
+    return True
+
+
+def score(offer: dict, need: dict, still_needed: int, stats: dict) -> Candidate:
+    """Rank an eligible offer; the breakdown says why, for the coordinator."""
+    region = 1.0 if need["region"] in offer["regions"] else 0.5
+    if need.get("languages"):
+        shared = set(need["languages"]) & set(offer.get("languages") or [])
+        language = len(shared) / len(set(need["languages"]))
+    else:
+        language = 1.0
+    capacity = min(offer["remaining"], still_needed) / still_needed
+    asked = stats.get("asked", 0)
+    answered = stats.get("accepted", 0) + stats.get("declined", 0)
+    responsiveness = (stats.get("accepted", 0) + 1) / (answered + 2)  # Laplace: new orgs 0.5
+    if stats.get("expired"):
+        responsiveness *= asked / (asked + stats["expired"])
+    fairness = 1.0 / (1.0 + stats.get("recent", 0))
+    breakdown = {
+        "region": region,
+        "language": round(language, 3),
+        "capacity": round(capacity, 3),
+        "responsiveness": round(responsiveness, 3),
+        "fairness": round(fairness, 3),
+    }
+    total = sum(WEIGHTS[k] * v for k, v in breakdown.items())
+    return Candidate(offer=offer, score=round(total, 4), breakdown=breakdown)
+
+
+def rank(
+    offers: list[dict], need: dict, still_needed: int, stats: dict[str, dict],
+    exclude_orgs: set[str], today: date,
+) -> list[Candidate]:
+    """Eligible offers, best first, never an organisation already asked for this need."""
+    ranked = [
+        score(o, need, still_needed, stats.get(o["organisation_id"], {}))
+        for o in offers
+        if o["organisation_id"] not in exclude_orgs and is_candidate(o, need, today)
+    ]
+    return sorted(ranked, key=lambda c: (-c.score, c.offer["_id"]))
+
+
+def respond_by(urgency: str, now: datetime, hours: dict[str, float] | None = None) -> datetime:
+    table = hours or {k: v["respond_hours"] for k, v in URGENCIES.items()}
+    return now + timedelta(hours=table.get(urgency, table["normal"]))
+
+
+def propose(match_id: str, need: dict, candidate: Candidate, quantity: int, now: datetime,
+            deadline: datetime) -> dict:
+    offer = candidate.offer
+    stamp = iso(now)
+    return {
+        "_id": match_id,
+        "need_id": need["_id"],
+        "offer_id": offer["_id"],
+        "organisation_id": offer["organisation_id"],
+        "quantity": quantity,
+        "score": candidate.score,
+        "score_breakdown": candidate.breakdown,
+        "status": "proposed",
+        "respond_by": iso(deadline),
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+ANSWERS = {
+    "accept": ("proposed", "accepted"),
+    "decline": ("proposed", "declined"),
+    "expire": ("proposed", "expired"),
+    "fulfil": ("accepted", "fulfilled"),
+}
+
+
+def answer(match: dict, action: str, now: datetime, organisation_id: str | None = None) -> dict:
+    """Move a match on; Conflict if its state does not allow it."""
+    if organisation_id is not None and organisation_id != match["organisation_id"]:
+        raise Forbidden("this match was offered to another organisation")
+    before, after = ANSWERS[action]
+    if match["status"] != before:
+        raise Conflict(
+            f"match {match['_id']} is {match['status']}, it cannot be {after}",
+            {"status": [match["status"]]},
+        )
+    return {**match, "status": after, "updated_at": iso(now)}
+
+
+def cancel(match: dict, now: datetime) -> dict:
+    return {**match, "status": "cancelled", "updated_at": iso(now)}
+
+
+def releases(status: str) -> bool:
+    """Whether a match in `status` gives its capacity back."""
+    return status in ("declined", "expired", "cancelled")

@@ -1,0 +1,268 @@
+"""The matching service: finds who can meet each need and keeps the proposals moving."""
+
+import logging
+from datetime import timedelta
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+from nameko.timer import timer
+from tilts_contracts import api
+from tilts_contracts.clock import iso, new_id, utcnow
+from tilts_contracts.errors import Conflict
+from tilts_contracts.messaging import MongoDatabase, StaleWrite, consumes, retry_stale
+
+from . import domain
+from .storage import MatchingStore
+
+log = logging.getLogger(__name__)
+MATCH_FILTERS = ("need_id", "organisation_id", "status", "offer_id")
+FAIRNESS_WINDOW = timedelta(days=30)
+
+
+class MatchingService:
+    name = "matching"
+
+    store: MatchingStore = MongoDatabase(MatchingStore)
+    dispatch = EventDispatcher()
+
+    @rpc
+    def health(self) -> dict:
+        return {"status": "ok" if self.store.ping() else "down"}
+
+    # -- what the registry and pledges tell us --------------------------------------
+    @consumes("registry", "organisation_registered")
+    def on_organisation_registered(self, env, org):
+        self.store.record_organisation(org)
+
+    @consumes("registry", "organisation_updated")
+    def on_organisation_updated(self, env, org):
+        self.store.record_organisation(org)
+
+    @consumes("registry", "organisation_verified")
+    def on_organisation_verified(self, env, org):
+        if self.store.record_organisation(org):
+            for domain_slug in {o["domain"] for o in self.store.db.offers.find(
+                    {"organisation_id": org["id"]}, {"domain": 1})}:
+                self._rematch_domain(domain_slug)
+
+    @consumes("registry", "organisation_suspended")
+    def on_organisation_suspended(self, env, org):
+        if self.store.record_organisation(org):
+            self._withdraw_proposals({"organisation_id": org["id"]})
+
+    @consumes("pledges", "offer_pledged")
+    def on_offer_pledged(self, env, offer):
+        if self.store.add_offer(offer):
+            self._rematch_domain(offer["domain"])
+
+    @consumes("pledges", "offer_updated")
+    def on_offer_updated(self, env, offer):
+        def attempt():
+            held = self.store.find_offer(offer["id"])
+            if held is None:
+                self.store.add_offer(offer)
+                return True
+            if held.get("revision", 0) >= offer["revision"]:
+                return False
+            allocated = held["capacity"] - held["remaining"]
+            fields = {k: v for k, v in offer.items() if k not in ("id", "remaining")}
+            if not self.store.save_offer({**held, **fields, "remaining": offer["capacity"] - allocated}):
+                raise StaleWrite(offer["id"])
+            return True
+
+        if retry_stale(attempt):
+            self._rematch_domain(offer["domain"])
+
+    @consumes("pledges", "offer_withdrawn")
+    def on_offer_withdrawn(self, env, offer):
+        def attempt():
+            held = self.store.find_offer(offer["id"])
+            if held is None or held.get("status") == "withdrawn":
+                return
+            if not self.store.save_offer({**held, "status": "withdrawn", "revision": offer["revision"]}):
+                raise StaleWrite(offer["id"])
+
+        retry_stale(attempt)
+        self._withdraw_proposals({"offer_id": offer["id"]})
+
+    @consumes("pledges", "need_posted")
+    def on_need_posted(self, env, need):
+        self.store.add_need(need)
+        self._match_need(need["id"])
+
+    @consumes("pledges", "need_cancelled")
+    def on_need_cancelled(self, env, need):
+        def attempt():
+            held = self.store.get_need(need["id"])
+            if held["status"] != "cancelled":
+                self.store.replace("needs", {**held, "status": "cancelled"})
+
+        retry_stale(attempt)
+        self._withdraw_proposals({"need_id": need["id"]}, rematch=False)
+
+    # -- what organisations and coordinators say -----------------------------------
+    @rpc
+    def get_match(self, match_id: str) -> dict:
+        return api.present(api.Match, self.store.get_match(match_id))
+
+    @rpc
+    def match_details(self, match_id: str) -> dict:
+        """A match with the need, offer and organisation it was proposed with (for the respond page)."""
+        match = self.store.get_match(match_id)
+        return {**api.present(api.Match, match), "need": match.get("need"),
+                "offer": match.get("offer"), "organisation": match.get("organisation")}
+
+    @rpc
+    def list_matches(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        query = {k: filters[k] for k in MATCH_FILTERS if filters.get(k)}
+        docs, nxt = self.store.list_matches(query, api.clamp_limit(limit), cursor)
+        return api.page(api.Match, docs, nxt)
+
+    @rpc
+    def accept_match(self, match_id: str, organisation_id: str | None = None) -> dict:
+        return self._answer(match_id, "accept", organisation_id)
+
+    @rpc
+    def decline_match(self, match_id: str, organisation_id: str | None = None) -> dict:
+        return self._answer(match_id, "decline", organisation_id)
+
+    @rpc
+    def fulfil_match(self, match_id: str, organisation_id: str | None = None) -> dict:
+        return self._answer(match_id, "fulfil", organisation_id)
+
+    @rpc
+    def counts(self) -> dict:
+        return self.store.counts()
+
+    @rpc
+    def parked_events(self, limit: int = 100) -> list:
+        return self.store.parked(limit)
+
+    @timer(interval=5)
+    def expire_overdue(self):
+        """Proposals nobody answered in time go to the next candidate."""
+        for match in self.store.due(iso(utcnow())):
+            try:
+                self._answer(match["_id"], "expire", None)
+            except Conflict:
+                continue  # answered meanwhile
+
+    @timer(interval=1)
+    def relay_events(self):
+        """Publish events whose writer stopped before it could."""
+        self.store.flush_outbox(self.dispatch)
+
+    # -- the matching itself ---------------------------------------------------------
+    def _match_need(self, need_id: str) -> None:
+        """Propose the best candidates until the need is covered, or report the gap."""
+        need = self.store.get_need(need_id)
+        if need["status"] not in ("open", "unmatched"):
+            return
+        now = utcnow()
+        asked = {m["organisation_id"] for m in self.store.matches_of_need(need_id)}
+        offers = self.store.candidate_offers(need)
+        stats = self.store.organisation_stats(
+            {o["organisation_id"] for o in offers}, iso(now - FAIRNESS_WINDOW)
+        )
+        still = need["quantity"] - need["covered"]
+        for candidate in domain.rank(offers, need, max(still, 1), stats, asked, now.date()):
+            if still <= 0:
+                break
+            quantity = min(still, candidate.offer["remaining"])
+            if not self.store.reserve(candidate.offer["_id"], quantity):
+                continue  # another worker took it first
+            if not self.store.cover(need_id, quantity, need["quantity"]):
+                self.store.release(candidate.offer["_id"], quantity)
+                break  # another worker covered the need meanwhile
+            self._propose(need, candidate, quantity, now)
+            still -= quantity
+        self._report_gap(need_id)
+
+    def _propose(self, need: dict, candidate: domain.Candidate, quantity: int, now) -> None:
+        deadline = domain.respond_by(need.get("urgency", "normal"), now)
+        match = domain.propose(new_id("mat"), need, candidate, quantity, now, deadline)
+        offer = self.store.get_offer(candidate.offer["_id"])
+        org = self.store.organisation(offer["organisation_id"]) or {}
+        match.update(
+            need={**need, "id": need["_id"]},
+            offer={**offer, "id": offer["_id"]},
+            organisation={"id": offer["organisation_id"], "name": org.get("name", ""),
+                          "email": org.get("email"),
+                          "preferred_language": org.get("preferred_language", "lv")},
+            offer_remaining=offer["remaining"],
+            offer_revision=offer["_version"],
+        )
+        self.store.insert("matches", match, ["match_proposed"])
+        self.store.publish(self.dispatch, "matches", match["_id"])
+
+    def _report_gap(self, need_id: str) -> None:
+        """Raise need_unmatched once per coverage level while the need stays short."""
+        def attempt():
+            need = self.store.get_need(need_id)
+            if need["status"] not in ("open", "unmatched") or need["covered"] >= need["quantity"]:
+                return False
+            if need["gap_reported"] == need["covered"]:
+                return False
+            payload = {"need": {**need, "id": need_id, "status": "unmatched"},
+                       "covered": need["covered"],
+                       "reason": "no candidate left" if need["covered"] == 0 else "partly covered"}
+            status = "unmatched" if need["covered"] == 0 else need["status"]
+            self.store.replace(
+                "needs", {**need, "status": status, "gap_reported": need["covered"]},
+                [("need_unmatched", payload)],
+            )
+            return True
+
+        if retry_stale(attempt):
+            self.store.publish(self.dispatch, "needs", need_id)
+
+    def _answer(self, match_id: str, action: str, organisation_id: str | None) -> dict:
+        def attempt():
+            match = domain.answer(self.store.get_match(match_id), action, utcnow(), organisation_id)
+            return self._settle(match)
+
+        match = retry_stale(attempt)
+        if domain.releases(match["status"]):
+            self._match_need(match["need_id"])
+        return api.present(api.Match, match)
+
+    def _settle(self, match: dict) -> dict:
+        """Store a match's new state and announce it, giving back what it released.
+
+        The state write is conditional on the version read, so of two workers settling
+        the same match only one gets to release its capacity.
+        """
+        event = f"match_{match['status']}"
+        if not domain.releases(match["status"]):
+            stored = self.store.replace("matches", match, [event])
+        else:
+            stored = self.store.replace("matches", match)
+            self.store.release(match["offer_id"], match["quantity"])
+            self.store.uncover(match["need_id"], match["quantity"])
+
+            def announce():
+                current = self.store.get_match(match["_id"])
+                offer = self.store.get_offer(match["offer_id"])
+                return self.store.replace("matches", {
+                    **current, "offer_remaining": offer["remaining"],
+                    "offer_revision": offer["_version"]}, [event])
+
+            stored = retry_stale(announce)
+        self.store.publish(self.dispatch, "matches", match["_id"])
+        return stored
+
+    def _withdraw_proposals(self, query: dict, rematch: bool = True) -> None:
+        """Cancel open proposals whose organisation, offer or need went away."""
+        for match in self.store.proposed(query):
+            def attempt(match_id=match["_id"]):
+                current = self.store.get_match(match_id)
+                if current["status"] != "proposed":
+                    return None
+                return self._settle(domain.cancel(current, utcnow()))
+
+            if retry_stale(attempt) is not None and rematch:
+                self._match_need(match["need_id"])
+
+    def _rematch_domain(self, domain_slug: str) -> None:
+        for need in self.store.needs_waiting(domain_slug):
+            self._match_need(need["_id"])

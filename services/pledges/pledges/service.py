@@ -1,0 +1,157 @@
+"""The pledges service: the resource wall of offers, and the needs they meet."""
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+from nameko.timer import timer
+from tilts_contracts import api
+from tilts_contracts.clock import new_id, utcnow
+from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
+
+from . import domain
+from .storage import PledgeStore
+
+OFFER_FILTERS = ("domain", "region", "organisation_id", "status")
+NEED_FILTERS = ("domain", "region", "status", "urgency")
+
+
+class PledgesService:
+    name = "pledges"
+
+    store: PledgeStore = MongoDatabase(PledgeStore)
+    dispatch = EventDispatcher()
+
+    @rpc
+    def health(self) -> dict:
+        return {"status": "ok" if self.store.ping() else "down"}
+
+    # -- offers ----------------------------------------------------------------------
+    @rpc
+    def pledge_offer(self, data: dict) -> dict:
+        fields = api.iso_dates(api.load(api.OfferIn(), data))
+        offer = domain.pledge_offer(fields, new_id("off"), utcnow())
+        self.store.insert("offers", offer, ["offer_pledged"])
+        self.store.publish(self.dispatch, "offers", offer["_id"])
+        return api.present(api.Offer, offer)
+
+    @rpc
+    def get_offer(self, offer_id: str) -> dict:
+        return api.present(api.Offer, self.store.get_offer(offer_id))
+
+    @rpc
+    def list_offers(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        query = {k: filters[k] for k in OFFER_FILTERS if filters.get(k)}
+        if "region" in query:
+            query["regions"] = query.pop("region")
+        docs, nxt = self.store.list("offers", query, api.clamp_limit(limit), cursor)
+        return api.page(api.Offer, docs, nxt)
+
+    @rpc
+    def withdraw_offer(self, offer_id: str) -> dict:
+        def attempt():
+            offer = domain.withdraw_offer(self.store.get_offer(offer_id), utcnow())
+            return self.store.replace("offers", offer, ["offer_withdrawn"])
+
+        offer = retry_stale(attempt)
+        self.store.publish(self.dispatch, "offers", offer_id)
+        return api.present(api.Offer, offer)
+
+    # -- needs -----------------------------------------------------------------------
+    @rpc
+    def post_need(self, data: dict) -> dict:
+        fields = api.iso_dates(api.load(api.NeedIn(), data))
+        now = utcnow()
+        need = domain.post_need(fields, new_id("need"), now, now.date())
+        self.store.insert("needs", need, ["need_posted"])
+        self.store.publish(self.dispatch, "needs", need["_id"])
+        return self._present_need(need)
+
+    @rpc
+    def get_need(self, need_id: str) -> dict:
+        return self._present_need(self.store.get_need(need_id))
+
+    @rpc
+    def list_needs(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        query = {k: filters[k] for k in NEED_FILTERS if filters.get(k)}
+        docs, nxt = self.store.list("needs", query, api.clamp_limit(limit), cursor)
+        return {"items": [self._present_need(d) for d in docs], "next": nxt}
+
+    @rpc
+    def cancel_need(self, need_id: str) -> dict:
+        def attempt():
+            need = domain.cancel_need(self.store.get_need(need_id), utcnow())
+            return self.store.replace("needs", need, ["need_cancelled"])
+
+        need = retry_stale(attempt)
+        self.store.publish(self.dispatch, "needs", need_id)
+        return self._present_need(need)
+
+    @rpc
+    def counts(self) -> dict:
+        return self.store.counts()
+
+    # -- what matching tells us ------------------------------------------------------
+    @consumes("matching", "match_proposed")
+    def on_match_proposed(self, env, match):
+        self._apply_match(match)
+
+    @consumes("matching", "match_accepted")
+    def on_match_accepted(self, env, match):
+        self._apply_match(match)
+
+    @consumes("matching", "match_declined")
+    def on_match_declined(self, env, match):
+        self._apply_match(match)
+
+    @consumes("matching", "match_expired")
+    def on_match_expired(self, env, match):
+        self._apply_match(match)
+
+    @consumes("matching", "match_fulfilled")
+    def on_match_fulfilled(self, env, match):
+        self._apply_match(match)
+
+    @consumes("matching", "match_cancelled")
+    def on_match_cancelled(self, env, match):
+        self._apply_match(match)
+
+    @consumes("matching", "need_unmatched")
+    def on_need_unmatched(self, env, payload):
+        self._refresh_need(payload["need"]["id"], unmatched=True)
+
+    @timer(interval=1)
+    def relay_events(self):
+        """Publish events whose writer stopped before it could."""
+        self.store.flush_outbox(self.dispatch)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _apply_match(self, match: dict) -> None:
+        """Idempotent: a match's revision orders its events, whatever their arrival."""
+        self.store.record_match(match)
+        if match.get("offer_revision") is not None:
+            retry_stale(lambda: self._apply_remaining(match))
+        self._refresh_need(match["need_id"], unmatched=False)
+
+    def _apply_remaining(self, match: dict) -> None:
+        offer = self.store.record_remaining(
+            match["offer_id"], match["offer_remaining"], match["offer_revision"]
+        )
+        if offer is not None:
+            updated = domain.apply_remaining(offer, match["offer_remaining"])
+            updated["remaining_revision"] = match["offer_revision"]
+            self.store.replace("offers", updated)
+
+    def _refresh_need(self, need_id: str, unmatched: bool) -> None:
+        def attempt():
+            need = self.store.get_need(need_id)
+            flag = unmatched or need.get("unmatched", False)
+            matches = self.store.matches_of(need_id)
+            if not unmatched and any(m["status"] in domain.LIVE for m in matches):
+                flag = False
+            status = domain.need_status(need, matches, flag)
+            if status != need["status"] or flag != need.get("unmatched", False):
+                self.store.replace("needs", {**need, "status": status, "unmatched": flag})
+
+        retry_stale(attempt)
+
+    def _present_need(self, need: dict) -> dict:
+        return api.present(api.Need, {**need, "matches": self.store.matches_of(need["_id"])})

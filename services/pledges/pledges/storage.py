@@ -1,0 +1,72 @@
+"""The pledges database: offers, needs (each with its outbox) and a view of matches."""
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+from tilts_contracts.errors import NotFound
+from tilts_contracts.messaging import Store
+
+
+class PledgeStore(Store):
+    outbox_collections = ("offers", "needs")
+
+    def ensure_indexes(self):
+        super().ensure_indexes()
+        self.db.offers.create_index([("organisation_id", ASCENDING)])
+        self.db.offers.create_index([("domain", ASCENDING), ("status", ASCENDING)])
+        self.db.needs.create_index([("status", ASCENDING)])
+        self.db.matches.create_index([("need_id", ASCENDING)])
+
+    def _get(self, collection: str, doc_id: str, what: str) -> dict:
+        doc = self.db[collection].find_one({"_id": doc_id})
+        if doc is None:
+            raise NotFound(f"no {what} {doc_id}", {"id": doc_id})
+        return doc
+
+    def get_offer(self, offer_id: str) -> dict:
+        return self._get("offers", offer_id, "offer")
+
+    def get_need(self, need_id: str) -> dict:
+        return self._get("needs", need_id, "need")
+
+    def list(self, collection: str, query: dict, limit: int, cursor: str | None):
+        if cursor:
+            query = {**query, "_id": {"$gt": cursor}}
+        docs = list(self.db[collection].find(query).sort("_id", ASCENDING).limit(limit + 1))
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return docs, (docs[-1]["_id"] if more else None)
+
+    # -- matching's view ---------------------------------------------------------------
+    def matches_of(self, need_id: str) -> list[dict]:
+        return list(self.db.matches.find({"need_id": need_id}).sort("_id", ASCENDING))
+
+    def record_match(self, match: dict) -> bool:
+        """Keep the newest revision of a match; False if this one is older or the same."""
+        doc = {**match, "_id": match["id"]}
+        doc.pop("need", None), doc.pop("offer", None), doc.pop("organisation", None)
+        try:
+            self.db.matches.insert_one(doc)
+            return True
+        except DuplicateKeyError:
+            result = self.db.matches.replace_one(
+                {"_id": doc["_id"], "revision": {"$lt": doc["revision"]}}, doc
+            )
+            return result.modified_count == 1
+
+    def record_remaining(self, offer_id: str, remaining: int, revision: int) -> dict | None:
+        """The offer, if this count is newer than the one it shows."""
+        return self.db.offers.find_one(
+            {"_id": offer_id, "remaining_revision": {"$lt": revision}}
+        )
+
+    def counts(self) -> dict:
+        return {
+            "needs": {
+                s: self.db.needs.count_documents({"status": s})
+                for s in ("open", "matched", "fulfilled", "cancelled", "unmatched")
+            },
+            "offers": {
+                s: self.db.offers.count_documents({"status": s})
+                for s in ("active", "exhausted", "withdrawn")
+            },
+        }

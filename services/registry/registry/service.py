@@ -1,0 +1,87 @@
+"""The registry service: the directory of organisations that can help."""
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+from nameko.timer import timer
+from tilts_contracts import api
+from tilts_contracts.clock import new_id, utcnow
+from tilts_contracts.messaging import MongoDatabase, retry_stale
+
+from . import domain
+from .storage import OrganisationStore
+
+
+class RegistryService:
+    name = "registry"
+
+    store: OrganisationStore = MongoDatabase(OrganisationStore)
+    dispatch = EventDispatcher()
+
+    @rpc
+    def health(self) -> dict:
+        return {"status": "ok" if self.store.ping() else "down"}
+
+    @rpc
+    def create_organisation(self, data: dict, by: str) -> dict:
+        fields = api.load(api.OrganisationIn(), data)
+        now = utcnow()
+        org = domain.register(fields, new_id("org"), now)
+        org["history"][0]["by"] = by
+        self.store.add(org, "organisation_registered")
+        self._publish(org["_id"])
+        return api.present(api.Organisation, org)
+
+    @rpc
+    def get_organisation(self, org_id: str) -> dict:
+        return api.present(api.Organisation, self.store.get(org_id))
+
+    @rpc
+    def list_organisations(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        docs, nxt = self.store.search(filters, api.clamp_limit(limit), cursor)
+        return api.page(api.Organisation, docs, nxt)
+
+    @rpc
+    def update_organisation(self, org_id: str, changes: dict, by: str) -> dict:
+        fields = api.load(api.OrganisationIn(), changes, partial=True)
+        fields = {k: v for k, v in fields.items() if k in changes}
+
+        def attempt():
+            org = domain.update(self.store.get(org_id), fields, by, utcnow())
+            return self.store.save(org, "organisation_updated")
+
+        org = retry_stale(attempt)
+        self._publish(org_id)
+        return api.present(api.Organisation, org)
+
+    @rpc
+    def verify_organisation(self, org_id: str, by: str) -> dict:
+        return self._transition(org_id, domain.verify, "organisation_verified", by)
+
+    @rpc
+    def suspend_organisation(self, org_id: str, by: str, reason: str = "") -> dict:
+        def suspend(org, by, now):
+            return domain.suspend(org, by, now, reason=reason)
+
+        return self._transition(org_id, suspend, "organisation_suspended", by)
+
+    @rpc
+    def counts(self) -> dict:
+        return {"organisations": self.store.count_by_status()}
+
+    @timer(interval=1)
+    def relay_events(self):
+        """Publish events whose writer stopped before it could."""
+        self.store.flush_outbox(self.dispatch)
+
+    # -- helpers -------------------------------------------------------------------
+    def _transition(self, org_id, decide, event_type, by) -> dict:
+        def attempt():
+            org = decide(self.store.get(org_id), by, utcnow())
+            return self.store.save(org, event_type)
+
+        org = retry_stale(attempt)
+        self._publish(org_id)
+        return api.present(api.Organisation, org)
+
+    def _publish(self, org_id: str) -> None:
+        self.store.publish(self.dispatch, "organisations", org_id)
