@@ -33,9 +33,19 @@ def nx_server(tmp_path_factory):
     var = tmp_path_factory.mktemp("nx")
     port = free_port()
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "nx-27017"), "--data-dir", str(var / "data"),
-         "--port", str(port), "--pid-file", str(var / "nx.pid"), "--log-file", str(var / "nx.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).parent / "nx-27017"),
+            "--data-dir",
+            str(var / "data"),
+            "--port",
+            str(port),
+            "--pid-file",
+            str(var / "nx.pid"),
+            "--log-file",
+            str(var / "nx.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     wait_for_port("127.0.0.1", port, 30, proc)
     yield f"mongodb://127.0.0.1:{port}/"
@@ -64,9 +74,16 @@ class MailSink:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "deploy/local/smtp_sink.py"),
-             "--port", str(self.port), "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(ROOT / "deploy/local/smtp_sink.py"),
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(self.host, self.port, 30, self.proc)
 
@@ -108,7 +125,8 @@ def amqp_vhost():
     requests.put(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
     requests.put(
         f"{RABBIT_API}/permissions/{quote(name, safe='')}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10,
+        json={"configure": ".*", "write": ".*", "read": ".*"},
+        timeout=10,
     ).raise_for_status()
     yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
     requests.delete(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10)

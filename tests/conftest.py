@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 from stack import Stack, free_port  # noqa: E402
+
 from tilts_contracts import settings  # noqa: E402
 
 SECRET = "e2e-test-secret-at-least-32-bytes-long"

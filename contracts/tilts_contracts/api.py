@@ -67,7 +67,9 @@ class OrganisationIn(Strict):
     domains = code_list(taxonomy.DOMAINS, "domain", load_default=list)
     regions = code_list(taxonomy.OFFER_REGIONS, "region", load_default=list)
     languages = fields.List(
-        fields.String(validate=validate.OneOf(sorted(taxonomy.LANGUAGES), error="unknown language {input}")),
+        fields.String(
+            validate=validate.OneOf(sorted(taxonomy.LANGUAGES), error="unknown language {input}")
+        ),
         load_default=list,
         validate=validate.Length(max=30),
     )
@@ -104,11 +106,15 @@ class OfferIn(Strict):
     domain = fields.String(required=True, validate=codes(taxonomy.DOMAINS, "domain"))
     title = fields.String(required=True, validate=validate.Length(min=2, max=200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000))
+    capacity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=1_000_000)
+    )
     unit = fields.String(load_default="", validate=validate.Length(max=60))
     regions = code_list(taxonomy.OFFER_REGIONS, "region", required=True, min_items=1)
     languages = fields.List(
-        fields.String(validate=validate.OneOf(sorted(taxonomy.LANGUAGES), error="unknown language {input}")),
+        fields.String(
+            validate=validate.OneOf(sorted(taxonomy.LANGUAGES), error="unknown language {input}")
+        ),
         load_default=list,
         validate=validate.Length(max=30),
     )
@@ -147,11 +153,15 @@ class NeedIn(Strict):
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     region = fields.String(required=True, validate=codes(taxonomy.REGIONS, "region"))
     languages = fields.List(
-        fields.String(validate=validate.OneOf(sorted(taxonomy.LANGUAGES), error="unknown language {input}")),
+        fields.String(
+            validate=validate.OneOf(sorted(taxonomy.LANGUAGES), error="unknown language {input}")
+        ),
         load_default=list,
         validate=validate.Length(max=30),
     )
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=100_000)
+    )
     urgency = fields.String(load_default="normal", validate=codes(taxonomy.URGENCIES, "urgency"))
     needed_by = fields.Date(load_default=None, allow_none=True)
     case_ref = fields.String(load_default="", validate=validate.Length(max=40))

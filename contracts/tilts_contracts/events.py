@@ -140,9 +140,7 @@ class Envelope(Schema):
     type = fields.String(required=True, validate=validate.OneOf(list(EVENTS)))
     occurred_at = fields.String(required=True)
     producer = fields.String(required=True)
-    schema_version = fields.Integer(
-        required=True, validate=validate.Equal(SCHEMA_VERSION)
-    )
+    schema_version = fields.Integer(required=True, validate=validate.Equal(SCHEMA_VERSION))
     payload = fields.Dict(required=True)
 
 

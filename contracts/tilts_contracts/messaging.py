@@ -89,6 +89,15 @@ class Store:
         except Exception:  # the events are stored: the relay sends them within seconds
             log.exception("publishing %s/%s deferred to the relay", collection, doc_id)
 
+    def find_page(self, collection: str, query: dict, limit: int, cursor: str | None):
+        """One page of a listing in id (creation) order, and the cursor of the next."""
+        if cursor:
+            query = {**query, "_id": {"$gt": cursor}}
+        docs = list(self.db[collection].find(query).sort("_id", ASCENDING).limit(limit + 1))
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return docs, (docs[-1]["_id"] if more else None)
+
     # -- the relay ---------------------------------------------------------------
     def flush_outbox(self, dispatch: Callable[[str, dict], None], only: tuple | None = None) -> int:
         """Publish waiting events, then clear them; returns how many went out.
@@ -103,7 +112,9 @@ class Store:
             targets = [(only[0], {"_id": only[1], PENDING: True})]
         else:
             cutoff = iso(utcnow() - RELAY_GRACE)
-            targets = [(c, {PENDING: True, OUTBOX_AT: {"$lt": cutoff}}) for c in self.outbox_collections]
+            targets = [
+                (c, {PENDING: True, OUTBOX_AT: {"$lt": cutoff}}) for c in self.outbox_collections
+            ]
         for collection, query in targets:
             for doc in self.db[collection].find(query, {OUTBOX: 1, VERSION: 1}).limit(200):
                 for env in doc.get(OUTBOX, []):

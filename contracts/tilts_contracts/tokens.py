@@ -52,9 +52,7 @@ def read_token(secret: str, token: str) -> dict:
     return claims
 
 
-def sign_response_link(
-    secret: str, match_id: str, organisation_id: str, expires: datetime
-) -> str:
+def sign_response_link(secret: str, match_id: str, organisation_id: str, expires: datetime) -> str:
     """The token in `/respond/<token>`: one match, one organisation, until its deadline."""
     claims = {
         "purpose": RESPOND_PURPOSE,

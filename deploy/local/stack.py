@@ -75,16 +75,37 @@ class Stack:
         data = self.var / "mongo"
         data.mkdir(parents=True, exist_ok=True)
         binary = shutil.which("nx-27017", path=str(Path(sys.executable).parent)) or "nx-27017"
-        self._spawn("mongo", [
-            binary, "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port),
-            "--pid-file", str(self.var / "nx-27017.pid"), "--log-file", str(self.logs / "nx-27017.log"),
-        ])
+        self._spawn(
+            "mongo",
+            [
+                binary,
+                "--data-dir",
+                str(data),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--pid-file",
+                str(self.var / "nx-27017.pid"),
+                "--log-file",
+                str(self.logs / "nx-27017.log"),
+            ],
+        )
         wait_for_port("127.0.0.1", port, 30, self.procs["mongo"])
         self.env["MONGO_URI"] = f"mongodb://127.0.0.1:{port}/"
 
     def start_smtp(self, port: int) -> None:
-        self._spawn("smtp", [sys.executable, str(ROOT / "deploy/local/smtp_sink.py"),
-                             "--port", str(port), "--dir", str(self.mail_dir)])
+        self._spawn(
+            "smtp",
+            [
+                sys.executable,
+                str(ROOT / "deploy/local/smtp_sink.py"),
+                "--port",
+                str(port),
+                "--dir",
+                str(self.mail_dir),
+            ],
+        )
         wait_for_port("127.0.0.1", port, 30, self.procs["smtp"])
         self.env["SMTP_HOST"], self.env["SMTP_PORT"] = "127.0.0.1", str(port)
 
@@ -118,7 +139,9 @@ class Stack:
         while time.monotonic() < deadline:
             for key, proc in self.procs.items():
                 if proc.poll() is not None:
-                    raise StackError(f"{key} exited with {proc.returncode}; see {self.logs / key}.log")
+                    raise StackError(
+                        f"{key} exited with {proc.returncode}; see {self.logs / key}.log"
+                    )
             try:
                 reply = requests.get(url, timeout=5)
                 if reply.status_code == 200:
@@ -133,7 +156,11 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{key}.log", "ab")
         self.procs[key] = subprocess.Popen(
-            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            argv,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop them in order
         )
         log.close()
@@ -176,13 +203,17 @@ def main() -> int:
             env_note = f"mail goes to {env['SMTP_HOST']}:{env['SMTP_PORT']}"
         stack.start_services()
         stack.wait_healthy()
-        print(f"Tilts is up: {env['PUBLIC_URL']}  ({env_note}; logs in {stack.logs}/). Ctrl-C stops it.",
-              flush=True)
+        print(
+            f"Tilts is up: {env['PUBLIC_URL']}  ({env_note}; logs in {stack.logs}/). Ctrl-C stops it.",
+            flush=True,
+        )
         while True:
             time.sleep(1)
             for key, proc in stack.procs.items():
                 if proc.poll() is not None:
-                    raise StackError(f"{key} stopped (exit {proc.returncode}); see {stack.logs / key}.log")
+                    raise StackError(
+                        f"{key} stopped (exit {proc.returncode}); see {stack.logs / key}.log"
+                    )
     except StackError as exc:
         print(f"tilts: {exc}", file=sys.stderr)
         return 1
@@ -200,4 +231,5 @@ def _interrupt(signum, frame):
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started from a script
     sys.exit(main())

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import requests
+
 from tilts_contracts.tokens import issue_token
 
 pytestmark = pytest.mark.integration
@@ -32,35 +33,56 @@ def test_a_need_reaches_an_organisation_by_email_and_one_click_matches_it(stack)
     email_address = f"palidziba-{unique}@example.org"
 
     # 1. a coordinator registers an organisation and verifies it
-    reply = coordinator.post(f"{stack.url}/api/organisations", json={
-        "name": f"Biedrība \"Rīgas palīgi {unique}\"", "kind": "ngo", "email": email_address,
-        "domains": ["social"], "regions": ["riga"], "languages": ["lv", "ru"],
-        "preferred_language": "lv",
-    })
+    reply = coordinator.post(
+        f"{stack.url}/api/organisations",
+        json={
+            "name": f'Biedrība "Rīgas palīgi {unique}"',
+            "kind": "ngo",
+            "email": email_address,
+            "domains": ["social"],
+            "regions": ["riga"],
+            "languages": ["lv", "ru"],
+            "preferred_language": "lv",
+        },
+    )
     assert reply.status_code == 201, reply.text
     org = reply.json()
     assert org["status"] == "pending"
-    assert org["name"] == f"Biedrība \"Rīgas palīgi {unique}\""
+    assert org["name"] == f'Biedrība "Rīgas palīgi {unique}"'
     reply = coordinator.post(f"{stack.url}/api/organisations/{org['id']}/verify")
     assert reply.status_code == 200 and reply.json()["status"] == "verified"
 
     # 2. the organisation pledges an offer with its own token
     own = api(stack, "organisation", org["id"])
-    reply = own.post(f"{stack.url}/api/offers", json={
-        "domain": "social", "title": "Sociālā darbinieka konsultācijas", "capacity": 3,
-        "unit": "consultations/week", "regions": ["riga"], "languages": ["lv", "ru"],
-    })
+    reply = own.post(
+        f"{stack.url}/api/offers",
+        json={
+            "domain": "social",
+            "title": "Sociālā darbinieka konsultācijas",
+            "capacity": 3,
+            "unit": "consultations/week",
+            "regions": ["riga"],
+            "languages": ["lv", "ru"],
+        },
+    )
     assert reply.status_code == 201, reply.text
     offer = reply.json()
     assert offer["status"] == "active" and offer["remaining"] == 3
     assert offer["organisation_id"] == org["id"]
 
     # 3. a coordinator posts a need in the same domain and region
-    reply = coordinator.post(f"{stack.url}/api/needs", json={
-        "domain": "social", "title": "Ģimenei vajadzīga sociālā darbinieka palīdzība",
-        "region": "riga", "languages": ["ru"], "quantity": 2, "urgency": "high",
-        "case_ref": "RIX-2015-17",
-    })
+    reply = coordinator.post(
+        f"{stack.url}/api/needs",
+        json={
+            "domain": "social",
+            "title": "Ģimenei vajadzīga sociālā darbinieka palīdzība",
+            "region": "riga",
+            "languages": ["ru"],
+            "quantity": 2,
+            "urgency": "high",
+            "case_ref": "RIX-2015-17",
+        },
+    )
     assert reply.status_code == 201, reply.text
     need = reply.json()
     assert need["status"] == "open"
@@ -85,7 +107,12 @@ def test_a_need_reaches_an_organisation_by_email_and_one_click_matches_it(stack)
     assert [m["status"] for m in matches["items"]] == ["proposed"]
     assert matches["items"][0]["quantity"] == 2
     assert set(matches["items"][0]["score_breakdown"]) == {
-        "region", "language", "capacity", "responsiveness", "fairness"}
+        "region",
+        "language",
+        "capacity",
+        "responsiveness",
+        "fairness",
+    }
 
     # ... POST accepts, once
     done = requests.post(link, data={"action": "accept"})
@@ -107,11 +134,14 @@ def test_a_need_reaches_an_organisation_by_email_and_one_click_matches_it(stack)
     assert offer_now["remaining"] == 1
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"domain": "space", "title": "Telpa", "region": "riga", "quantity": 1}, "domain"),
-    ({"domain": "health", "region": "riga", "quantity": 1}, "title"),
-    ({"domain": "health", "title": "Ārsts", "region": "riga", "quantity": -2}, "quantity"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"domain": "space", "title": "Telpa", "region": "riga", "quantity": 1}, "domain"),
+        ({"domain": "health", "region": "riga", "quantity": 1}, "title"),
+        ({"domain": "health", "title": "Ārsts", "region": "riga", "quantity": -2}, "quantity"),
+    ],
+)
 def test_a_bad_need_is_refused_with_the_field_named_and_nothing_stored(stack, body, field):
     coordinator = api(stack)
     before = coordinator.get(f"{stack.url}/api/needs", params={"limit": 500}).json()["items"]

@@ -36,4 +36,6 @@ def caller(request, secret: str) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("send Authorization: Bearer <token> (see `tilts token`)")
     claims = read_token(secret, token.strip())
-    return Caller(role=claims["role"], sub=str(claims.get("sub", claims["role"])), org=claims.get("org"))
+    return Caller(
+        role=claims["role"], sub=str(claims.get("sub", claims["role"])), org=claims.get("org")
+    )

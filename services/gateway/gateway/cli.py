@@ -4,6 +4,7 @@ import argparse
 import sys
 
 import requests
+
 from tilts_contracts import settings
 from tilts_contracts.tokens import ROLES, issue_token
 
@@ -39,9 +40,13 @@ def cmd_seed_demo(args, config) -> int:
         org = session.get(f"{base}/api/organisations/{org_id}", timeout=30).json()
         if org["status"] == "pending":
             session.post(f"{base}/api/organisations/{org_id}/verify", timeout=30).raise_for_status()
-        offers = session.get(f"{base}/api/offers", params={"organisation_id": org_id}, timeout=30).json()
+        offers = session.get(
+            f"{base}/api/offers", params={"organisation_id": org_id}, timeout=30
+        ).json()
         if not offers["items"]:
-            reply = session.post(f"{base}/api/offers", json={**entry["offer"], "organisation_id": org_id}, timeout=30)
+            reply = session.post(
+                f"{base}/api/offers", json={**entry["offer"], "organisation_id": org_id}, timeout=30
+            )
             reply.raise_for_status()
         print(f"{org_id}  {fields['name']}")
     return 0
@@ -69,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args, config)
     except requests.ConnectionError:
-        print(f"tilts: cannot reach the gateway at {config['PUBLIC_URL']} (is `make run` up?)",
-              file=sys.stderr)
+        print(
+            f"tilts: cannot reach the gateway at {config['PUBLIC_URL']} (is `make run` up?)",
+            file=sys.stderr,
+        )
         return 2
     except requests.HTTPError as exc:
         body = exc.response.text[:500] if exc.response is not None else ""

@@ -9,6 +9,7 @@ from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
+
 from tilts_contracts.errors import Invalid, TiltsError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,16 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     )
 
 
-HTTP_CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large",
-              415: "unsupported_media_type"}
+HTTP_CODES = {
+    400: "invalid",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
 
 
 def response_for(exc: BaseException) -> Response:
@@ -117,4 +125,6 @@ def call(proxy, method: str, *args, timeout: float, **kwargs):
             {"service": proxy.service_name},
         ) from exc
     except UnknownService as exc:
-        raise Unavailable(f"{proxy.service_name} is not running", {"service": proxy.service_name}) from exc
+        raise Unavailable(
+            f"{proxy.service_name} is not running", {"service": proxy.service_name}
+        ) from exc

@@ -2,6 +2,7 @@
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Response
+
 from tilts_contracts import taxonomy
 from tilts_contracts.errors import Conflict, Forbidden, NotFound
 from tilts_contracts.tokens import LinkExpired, LinkInvalid, read_response_link
@@ -12,10 +13,16 @@ TEXT = {
     "lv": {
         "title": "Lūgums palīdzēt",
         "intro": "Tilts lūdz jūsu palīdzību šādai vajadzībai:",
-        "need": "Vajadzība", "domain": "Joma", "region": "Reģions", "quantity": "Daudzums",
-        "urgency": "Steidzamība", "needed_by": "Vajadzīgs līdz", "respond_by": "Atbildēt līdz",
+        "need": "Vajadzība",
+        "domain": "Joma",
+        "region": "Reģions",
+        "quantity": "Daudzums",
+        "urgency": "Steidzamība",
+        "needed_by": "Vajadzīgs līdz",
+        "respond_by": "Atbildēt līdz",
         "offer": "Jūsu piedāvājums",
-        "accept": "Pieņemt", "decline": "Atteikt",
+        "accept": "Pieņemt",
+        "decline": "Atteikt",
         "accepted": "Paldies! Jūs pieņēmāt lūgumu. Koordinators ar jums sazināsies.",
         "declined": "Paldies par atbildi. Lūgums nodots nākamajam palīdzētājam.",
         "already": "Uz šo lūgumu jau ir atbildēts (statuss: {status}).",
@@ -27,10 +34,16 @@ TEXT = {
     "en": {
         "title": "Request for help",
         "intro": "Tilts asks for your help with this need:",
-        "need": "Need", "domain": "Domain", "region": "Region", "quantity": "Quantity",
-        "urgency": "Urgency", "needed_by": "Needed by", "respond_by": "Answer by",
+        "need": "Need",
+        "domain": "Domain",
+        "region": "Region",
+        "quantity": "Quantity",
+        "urgency": "Urgency",
+        "needed_by": "Needed by",
+        "respond_by": "Answer by",
         "offer": "Your offer",
-        "accept": "Accept", "decline": "Decline",
+        "accept": "Accept",
+        "decline": "Decline",
         "accepted": "Thank you! You accepted the request. A coordinator will contact you.",
         "declined": "Thank you for answering. The request goes to the next helper.",
         "already": "This request has already been answered (status: {status}).",
@@ -88,16 +101,32 @@ def respond(service, request, token: str, act: bool) -> Response:
     if act:
         action = request.form.get("action")
         if action not in ("accept", "decline"):
-            return page(service, "respond.html", 400, lang=lang, m=details, token=token,
-                        error=t["bad_action"])
+            return page(
+                service,
+                "respond.html",
+                400,
+                lang=lang,
+                m=details,
+                token=token,
+                error=t["bad_action"],
+            )
         try:
             done = service._rpc("matching", f"{action}_match", link["match"], link["org"])
         except (Conflict, Forbidden):
             current = service._rpc("matching", "get_match", link["match"])
-            return page(service, "respond_done.html", 409, lang=lang,
-                        message=t["already"].format(status=current["status"]))
+            return page(
+                service,
+                "respond_done.html",
+                409,
+                lang=lang,
+                message=t["already"].format(status=current["status"]),
+            )
         return page(service, "respond_done.html", lang=lang, message=t[done["status"]])
     if details["status"] != "proposed":
-        return page(service, "respond_done.html", lang=lang,
-                    message=t["already"].format(status=details["status"]))
+        return page(
+            service,
+            "respond_done.html",
+            lang=lang,
+            message=t["already"].format(status=details["status"]),
+        )
     return page(service, "respond.html", lang=lang, m=details, token=token, error=None)

@@ -4,6 +4,7 @@ import re
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
+
 from tilts_contracts import settings
 from tilts_contracts.errors import Invalid, NotFound
 
@@ -60,8 +61,9 @@ class GatewayService:
 
     # -- plumbing ------------------------------------------------------------------------
     def _rpc(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
-        return call(getattr(self, service), method, *args,
-                    timeout=timeout or self.config.timeout, **kwargs)
+        return call(
+            getattr(self, service), method, *args, timeout=timeout or self.config.timeout, **kwargs
+        )
 
     def _caller(self, request, *roles: str) -> Caller:
         who = caller(request, self.config.secret)
@@ -78,8 +80,9 @@ class GatewayService:
             except Exception:
                 services[name] = "down"
         ok = all(v == "ok" for v in services.values())
-        return json_response({"status": "ok" if ok else "degraded", "services": services},
-                             200 if ok else 503)
+        return json_response(
+            {"status": "ok" if ok else "degraded", "services": services}, 200 if ok else 503
+        )
 
     # -- organisations -----------------------------------------------------------------
     @route("POST", "/api/organisations")
@@ -109,13 +112,17 @@ class GatewayService:
     @route("POST", "/api/organisations/<org_id>/verify")
     def verify_organisation(self, request, org_id):
         who = self._caller(request, "admin", "coordinator")
-        return json_response(self._rpc("registry", "verify_organisation", checked_id(org_id), who.sub))
+        return json_response(
+            self._rpc("registry", "verify_organisation", checked_id(org_id), who.sub)
+        )
 
     @route("POST", "/api/organisations/<org_id>/suspend")
     def suspend_organisation(self, request, org_id):
         who = self._caller(request, "admin", "coordinator")
         reason = read_json(request).get("reason", "") if request.get_data() else ""
-        org = self._rpc("registry", "suspend_organisation", checked_id(org_id), who.sub, str(reason))
+        org = self._rpc(
+            "registry", "suspend_organisation", checked_id(org_id), who.sub, str(reason)
+        )
         return json_response(org)
 
     # -- offers ----------------------------------------------------------------------------
@@ -131,13 +138,17 @@ class GatewayService:
             try:
                 self._rpc("registry", "get_organisation", org_id)
             except NotFound as exc:
-                raise Invalid("no such organisation", {"organisation_id": ["unknown organisation"]}) from exc
+                raise Invalid(
+                    "no such organisation", {"organisation_id": ["unknown organisation"]}
+                ) from exc
         return json_response(self._rpc("pledges", "pledge_offer", data), 201)
 
     @route("GET", "/api/offers")
     def list_offers(self, request):
         who = self._caller(request)
-        filters, limit, cursor = list_args(request, ("domain", "region", "organisation_id", "status"))
+        filters, limit, cursor = list_args(
+            request, ("domain", "region", "organisation_id", "status")
+        )
         if not who.is_staff:
             filters["organisation_id"] = who.org
         return json_response(self._rpc("pledges", "list_offers", filters, limit, cursor))

@@ -8,7 +8,13 @@ from tilts_contracts.errors import Conflict, Forbidden
 from tilts_contracts.taxonomy import NATIONWIDE, URGENCIES
 
 # weights of the score's parts; each part is 0..1, the score is their weighted sum
-WEIGHTS = {"region": 0.3, "language": 0.2, "capacity": 0.2, "responsiveness": 0.15, "fairness": 0.15}
+WEIGHTS = {
+    "region": 0.3,
+    "language": 0.2,
+    "capacity": 0.2,
+    "responsiveness": 0.15,
+    "fairness": 0.15,
+}
 LIVE = ("proposed", "accepted", "fulfilled")
 
 
@@ -64,8 +70,12 @@ def score(offer: dict, need: dict, still_needed: int, stats: dict) -> Candidate:
 
 
 def rank(
-    offers: list[dict], need: dict, still_needed: int, stats: dict[str, dict],
-    exclude_orgs: set[str], today: date,
+    offers: list[dict],
+    need: dict,
+    still_needed: int,
+    stats: dict[str, dict],
+    exclude_orgs: set[str],
+    today: date,
 ) -> list[Candidate]:
     """Eligible offers, best first, never an organisation already asked for this need."""
     ranked = [
@@ -81,8 +91,14 @@ def respond_by(urgency: str, now: datetime, hours: dict[str, float] | None = Non
     return now + timedelta(hours=table.get(urgency, table["normal"]))
 
 
-def propose(match_id: str, need: dict, candidate: Candidate, quantity: int, now: datetime,
-            deadline: datetime) -> dict:
+def propose(
+    match_id: str,
+    need: dict,
+    candidate: Candidate,
+    quantity: int,
+    now: datetime,
+    deadline: datetime,
+) -> dict:
     offer = candidate.offer
     stamp = iso(now)
     return {

@@ -6,6 +6,7 @@ from datetime import timedelta
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
+
 from tilts_contracts import api
 from tilts_contracts.clock import iso, new_id, utcnow
 from tilts_contracts.errors import Conflict
@@ -41,8 +42,10 @@ class MatchingService:
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):
         if self.store.record_organisation(org):
-            for domain_slug in {o["domain"] for o in self.store.db.offers.find(
-                    {"organisation_id": org["id"]}, {"domain": 1})}:
+            for domain_slug in {
+                o["domain"]
+                for o in self.store.db.offers.find({"organisation_id": org["id"]}, {"domain": 1})
+            }:
                 self._rematch_domain(domain_slug)
 
     @consumes("registry", "organisation_suspended")
@@ -66,7 +69,9 @@ class MatchingService:
                 return False
             allocated = held["capacity"] - held["remaining"]
             fields = {k: v for k, v in offer.items() if k not in ("id", "remaining")}
-            if not self.store.save_offer({**held, **fields, "remaining": offer["capacity"] - allocated}):
+            if not self.store.save_offer(
+                {**held, **fields, "remaining": offer["capacity"] - allocated}
+            ):
                 raise StaleWrite(offer["id"])
             return True
 
@@ -79,7 +84,9 @@ class MatchingService:
             held = self.store.find_offer(offer["id"])
             if held is None or held.get("status") == "withdrawn":
                 return
-            if not self.store.save_offer({**held, "status": "withdrawn", "revision": offer["revision"]}):
+            if not self.store.save_offer(
+                {**held, "status": "withdrawn", "revision": offer["revision"]}
+            ):
                 raise StaleWrite(offer["id"])
 
         retry_stale(attempt)
@@ -109,13 +116,17 @@ class MatchingService:
     def match_details(self, match_id: str) -> dict:
         """A match with the need, offer and organisation it was proposed with (for the respond page)."""
         match = self.store.get_match(match_id)
-        return {**api.present(api.Match, match), "need": match.get("need"),
-                "offer": match.get("offer"), "organisation": match.get("organisation")}
+        return {
+            **api.present(api.Match, match),
+            "need": match.get("need"),
+            "offer": match.get("offer"),
+            "organisation": match.get("organisation"),
+        }
 
     @rpc
     def list_matches(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
         query = {k: filters[k] for k in MATCH_FILTERS if filters.get(k)}
-        docs, nxt = self.store.list_matches(query, api.clamp_limit(limit), cursor)
+        docs, nxt = self.store.find_page("matches", query, api.clamp_limit(limit), cursor)
         return api.page(api.Match, docs, nxt)
 
     @rpc
@@ -186,9 +197,12 @@ class MatchingService:
         match.update(
             need={**need, "id": need["_id"]},
             offer={**offer, "id": offer["_id"]},
-            organisation={"id": offer["organisation_id"], "name": org.get("name", ""),
-                          "email": org.get("email"),
-                          "preferred_language": org.get("preferred_language", "lv")},
+            organisation={
+                "id": offer["organisation_id"],
+                "name": org.get("name", ""),
+                "email": org.get("email"),
+                "preferred_language": org.get("preferred_language", "lv"),
+            },
             offer_remaining=offer["remaining"],
             offer_revision=offer["_version"],
         )
@@ -197,18 +211,22 @@ class MatchingService:
 
     def _report_gap(self, need_id: str) -> None:
         """Raise need_unmatched once per coverage level while the need stays short."""
+
         def attempt():
             need = self.store.get_need(need_id)
             if need["status"] not in ("open", "unmatched") or need["covered"] >= need["quantity"]:
                 return False
             if need["gap_reported"] == need["covered"]:
                 return False
-            payload = {"need": {**need, "id": need_id, "status": "unmatched"},
-                       "covered": need["covered"],
-                       "reason": "no candidate left" if need["covered"] == 0 else "partly covered"}
+            payload = {
+                "need": {**need, "id": need_id, "status": "unmatched"},
+                "covered": need["covered"],
+                "reason": "no candidate left" if need["covered"] == 0 else "partly covered",
+            }
             status = "unmatched" if need["covered"] == 0 else need["status"]
             self.store.replace(
-                "needs", {**need, "status": status, "gap_reported": need["covered"]},
+                "needs",
+                {**need, "status": status, "gap_reported": need["covered"]},
                 [("need_unmatched", payload)],
             )
             return True
@@ -243,9 +261,15 @@ class MatchingService:
             def announce():
                 current = self.store.get_match(match["_id"])
                 offer = self.store.get_offer(match["offer_id"])
-                return self.store.replace("matches", {
-                    **current, "offer_remaining": offer["remaining"],
-                    "offer_revision": offer["_version"]}, [event])
+                return self.store.replace(
+                    "matches",
+                    {
+                        **current,
+                        "offer_remaining": offer["remaining"],
+                        "offer_revision": offer["_version"],
+                    },
+                    [event],
+                )
 
             stored = retry_stale(announce)
         self.store.publish(self.dispatch, "matches", match["_id"])
@@ -254,6 +278,7 @@ class MatchingService:
     def _withdraw_proposals(self, query: dict, rematch: bool = True) -> None:
         """Cancel open proposals whose organisation, offer or need went away."""
         for match in self.store.proposed(query):
+
             def attempt(match_id=match["_id"]):
                 current = self.store.get_match(match_id)
                 if current["status"] != "proposed":

@@ -6,10 +6,10 @@ so any number of workers can reserve at once without over-allocating.
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
+
 from tilts_contracts.errors import NotFound
 from tilts_contracts.messaging import VERSION, Store
 from tilts_contracts.taxonomy import NATIONWIDE
-
 
 
 class MatchingStore(Store):
@@ -18,8 +18,12 @@ class MatchingStore(Store):
     def ensure_indexes(self):
         super().ensure_indexes()
         self.db.offers.create_index(
-            [("domain", ASCENDING), ("status", ASCENDING), ("org_status", ASCENDING),
-             ("regions", ASCENDING)]
+            [
+                ("domain", ASCENDING),
+                ("status", ASCENDING),
+                ("org_status", ASCENDING),
+                ("regions", ASCENDING),
+            ]
         )
         self.db.offers.create_index([("organisation_id", ASCENDING)])
         self.db.needs.create_index([("domain", ASCENDING), ("status", ASCENDING)])
@@ -63,8 +67,13 @@ class MatchingStore(Store):
 
     def add_offer(self, offer: dict) -> bool:
         org = self.organisation(offer["organisation_id"]) or {}
-        doc = {**offer, "_id": offer["id"], "remaining": offer["capacity"],
-               "org_status": org.get("status", "unknown"), VERSION: 1}
+        doc = {
+            **offer,
+            "_id": offer["id"],
+            "remaining": offer["capacity"],
+            "org_status": org.get("status", "unknown"),
+            VERSION: 1,
+        }
         doc.pop("id")
         try:
             self.db.offers.insert_one(doc)
@@ -80,13 +89,17 @@ class MatchingStore(Store):
 
     def candidate_offers(self, need: dict) -> list[dict]:
         """Active offers of verified organisations that could serve the need's place."""
-        return list(self.db.offers.find({
-            "domain": need["domain"],
-            "status": "active",
-            "org_status": "verified",
-            "regions": {"$in": [need["region"], NATIONWIDE]},
-            "remaining": {"$gt": 0},
-        }))
+        return list(
+            self.db.offers.find(
+                {
+                    "domain": need["domain"],
+                    "status": "active",
+                    "org_status": "verified",
+                    "regions": {"$in": [need["region"], NATIONWIDE]},
+                    "remaining": {"$gt": 0},
+                }
+            )
+        )
 
     def reserve(self, offer_id: str, quantity: int) -> bool:
         result = self.db.offers.update_one(
@@ -103,8 +116,13 @@ class MatchingStore(Store):
         return self._get("needs", need_id, "need")
 
     def add_need(self, need: dict) -> bool:
-        doc = {**need, "_id": need["id"], "covered": 0, "gap_reported": -1,
-               "source_revision": need["revision"]}
+        doc = {
+            **need,
+            "_id": need["id"],
+            "covered": 0,
+            "gap_reported": -1,
+            "source_revision": need["revision"],
+        }
         doc.pop("id")
         try:
             self.insert("needs", doc)
@@ -114,7 +132,11 @@ class MatchingStore(Store):
 
     def cover(self, need_id: str, quantity: int, of: int) -> bool:
         result = self.db.needs.update_one(
-            {"_id": need_id, "status": {"$in": ["open", "unmatched"]}, "covered": {"$lte": of - quantity}},
+            {
+                "_id": need_id,
+                "status": {"$in": ["open", "unmatched"]},
+                "covered": {"$lte": of - quantity},
+            },
             {"$inc": {"covered": quantity, VERSION: 1}},
         )
         return result.modified_count == 1
@@ -125,7 +147,10 @@ class MatchingStore(Store):
     def needs_waiting(self, domain: str) -> list[dict]:
         """Needs of a domain that are not yet fully covered by live proposals."""
         return [
-            n for n in self.db.needs.find({"domain": domain, "status": {"$in": ["open", "unmatched"]}})
+            n
+            for n in self.db.needs.find(
+                {"domain": domain, "status": {"$in": ["open", "unmatched"]}}
+            )
             if n["covered"] < n["quantity"]
         ]
 
@@ -141,16 +166,10 @@ class MatchingStore(Store):
 
     def due(self, now_iso: str, limit: int = 100) -> list[dict]:
         return list(
-            self.db.matches.find({"status": "proposed", "respond_by": {"$lte": now_iso}}).limit(limit)
+            self.db.matches.find({"status": "proposed", "respond_by": {"$lte": now_iso}}).limit(
+                limit
+            )
         )
-
-    def list_matches(self, query: dict, limit: int, cursor: str | None):
-        if cursor:
-            query = {**query, "_id": {"$gt": cursor}}
-        docs = list(self.db.matches.find(query).sort("_id", ASCENDING).limit(limit + 1))
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return docs, (docs[-1]["_id"] if more else None)
 
     def organisation_stats(self, org_ids: set[str], since_iso: str) -> dict[str, dict]:
         """Each organisation's answer record, for responsiveness and fairness."""
@@ -172,5 +191,7 @@ class MatchingStore(Store):
 
     def counts(self) -> dict:
         statuses = ("proposed", "accepted", "declined", "expired", "fulfilled", "cancelled")
-        return {"matches": {s: self.db.matches.count_documents({"status": s}) for s in statuses},
-                "parked_events": self.db.parked_events.count_documents({})}
+        return {
+            "matches": {s: self.db.matches.count_documents({"status": s}) for s in statuses},
+            "parked_events": self.db.parked_events.count_documents({}),
+        }

@@ -7,10 +7,20 @@ from tilts_contracts.clock import iso
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
+# "not claimed": a time, not "", so every comparison is between times (NX-27017 reads
+# date-like strings in update filters as dates, and "" never compares with a date)
+NEVER = "1970-01-01T00:00:00Z"
 
 
-def queue(key: str, recipient: str, template: str, language: str, context: dict,
-          now: datetime, reply_to: str | None = None) -> dict:
+def queue(
+    key: str,
+    recipient: str,
+    template: str,
+    language: str,
+    context: dict,
+    now: datetime,
+    reply_to: str | None = None,
+) -> dict:
     """A message waiting to be sent; `key` comes from the event, so it is queued once."""
     return {
         "_id": key,
@@ -24,7 +34,7 @@ def queue(key: str, recipient: str, template: str, language: str, context: dict,
         "last_error": None,
         "message_id": None,
         "next_attempt_at": iso(now),
-        "claimed_until": "",
+        "claimed_until": NEVER,
         "created_at": iso(now),
         "updated_at": iso(now),
     }
@@ -36,21 +46,38 @@ def backoff(attempts: int) -> timedelta:
 
 
 def sent(note: dict, now: datetime) -> dict:
-    return {**note, "status": "sent", "attempts": note["attempts"] + 1,
-            "last_error": None, "updated_at": iso(now),
-            "sent_at": iso(now)}
+    return {
+        **note,
+        "status": "sent",
+        "attempts": note["attempts"] + 1,
+        "last_error": None,
+        "updated_at": iso(now),
+        "sent_at": iso(now),
+    }
 
 
 def failed_attempt(note: dict, error: str, now: datetime) -> dict:
     """Count a failed send; after the last attempt the message is marked failed."""
     attempts = note["attempts"] + 1
     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-    return {**note, "status": status, "attempts": attempts, "last_error": error[:500],
-            "next_attempt_at": iso(now + backoff(attempts)), "claimed_until": "",
-            "updated_at": iso(now)}
+    return {
+        **note,
+        "status": status,
+        "attempts": attempts,
+        "last_error": error[:500],
+        "next_attempt_at": iso(now + backoff(attempts)),
+        "claimed_until": NEVER,
+        "updated_at": iso(now),
+    }
 
 
 def resend(note: dict, now: datetime) -> dict:
     """A coordinator asks for a failed (or sent) message to go out again."""
-    return {**note, "status": "pending", "attempts": 0, "next_attempt_at": iso(now),
-            "claimed_until": "", "updated_at": iso(now)}
+    return {
+        **note,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": iso(now),
+        "claimed_until": NEVER,
+        "updated_at": iso(now),
+    }

@@ -5,6 +5,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
 from tilts_contracts import taxonomy
 
 LANGUAGES = taxonomy.UI_LANGUAGES
@@ -42,9 +43,9 @@ def compose(sender: str, note: dict, subject: str, text: str, html: str) -> Emai
     msg["X-Tilts-Notification"] = note["_id"]
     if note.get("reply_to"):
         msg["Reply-To"] = note["reply_to"]
-    msg["Content-Language"] = note["language"]
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    msg["Content-Language"] = note["language"]  # after: set_content clears Content-*
     return msg
 
 
@@ -57,8 +58,9 @@ def message_id(key: str, sender: str) -> str:
 class Mailer:
     """Sends through the configured SMTP server, a new connection per batch."""
 
-    def __init__(self, host: str, port: int, starttls: bool, user: str, password: str,
-                 timeout: float = 15):
+    def __init__(
+        self, host: str, port: int, starttls: bool, user: str, password: str, timeout: float = 15
+    ):
         self.host, self.port, self.starttls = host, port, starttls
         self.user, self.password, self.timeout = user, password, timeout
 

@@ -7,6 +7,7 @@ from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
+
 from tilts_contracts import api, settings
 from tilts_contracts.clock import parse_iso, utcnow
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
@@ -59,7 +60,10 @@ class NotifyService:
             log.warning("match %s: organisation has no email address", match["id"])
             return
         token = sign_response_link(
-            self.postman.secret, match["id"], match["organisation_id"], parse_iso(match["respond_by"])
+            self.postman.secret,
+            match["id"],
+            match["organisation_id"],
+            parse_iso(match["respond_by"]),
         )
         context = {
             "match": {k: match[k] for k in ("id", "quantity", "respond_by", "score_breakdown")},
@@ -68,19 +72,26 @@ class NotifyService:
             "organisation": org,
             "respond_url": f"{self.postman.public_url}/respond/{token}",
         }
-        self._queue(f"{env['event_id']}.match_proposed", org["email"], "match_proposed",
-                    org.get("preferred_language", "lv"), context)
+        self._queue(
+            f"{env['event_id']}.match_proposed",
+            org["email"],
+            "match_proposed",
+            org.get("preferred_language", "lv"),
+            context,
+        )
 
     @rpc
     def list_notifications(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
         query = {k: filters[k] for k in NOTE_FILTERS if filters.get(k)}
-        docs, nxt = self.store.list(query, api.clamp_limit(limit), cursor)
+        docs, nxt = self.store.find_page("notifications", query, api.clamp_limit(limit), cursor)
         return {"items": [_present(d) for d in docs], "next": nxt}
 
     @rpc
     def resend(self, note_id: str) -> dict:
         def attempt():
-            return self.store.replace("notifications", domain.resend(self.store.get(note_id), utcnow()))
+            return self.store.replace(
+                "notifications", domain.resend(self.store.get(note_id), utcnow())
+            )
 
         retry_stale(attempt)
         return _present(self._deliver(note_id) or self.store.get(note_id))
@@ -135,6 +146,16 @@ class NotifyService:
 
 
 def _present(note: dict) -> dict:
-    keys = ("recipient", "template", "language", "status", "attempts", "last_error",
-            "message_id", "next_attempt_at", "created_at", "updated_at")
+    keys = (
+        "recipient",
+        "template",
+        "language",
+        "status",
+        "attempts",
+        "last_error",
+        "message_id",
+        "next_attempt_at",
+        "created_at",
+        "updated_at",
+    )
     return {"id": note["_id"], **{k: note.get(k) for k in keys}}

@@ -2,6 +2,7 @@
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
+
 from tilts_contracts.clock import iso
 from tilts_contracts.errors import NotFound
 from tilts_contracts.messaging import Store
@@ -29,9 +30,11 @@ class NotificationStore(Store):
         return note
 
     def due(self, now, limit: int = 50) -> list[dict]:
-        return list(self.db.notifications.find(
-            {"status": "pending", "next_attempt_at": {"$lte": iso(now)}}
-        ).sort("next_attempt_at", ASCENDING).limit(limit))
+        return list(
+            self.db.notifications.find({"status": "pending", "next_attempt_at": {"$lte": iso(now)}})
+            .sort("next_attempt_at", ASCENDING)
+            .limit(limit)
+        )
 
     def claim(self, note_id: str, now, until) -> dict | None:
         """Take a message for sending; None if another worker holds it or it is done."""
@@ -43,16 +46,10 @@ class NotificationStore(Store):
             return None
         return self.get(note_id)
 
-    def list(self, query: dict, limit: int, cursor: str | None):
-        if cursor:
-            query = {**query, "_id": {"$gt": cursor}}
-        docs = list(self.db.notifications.find(query).sort("_id", ASCENDING).limit(limit + 1))
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return docs, (docs[-1]["_id"] if more else None)
-
     def counts(self) -> dict:
-        return {"notifications": {
-            s: self.db.notifications.count_documents({"status": s})
-            for s in ("pending", "sent", "failed")
-        }}
+        return {
+            "notifications": {
+                s: self.db.notifications.count_documents({"status": s})
+                for s in ("pending", "sent", "failed")
+            }
+        }

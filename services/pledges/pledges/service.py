@@ -3,6 +3,7 @@
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
+
 from tilts_contracts import api
 from tilts_contracts.clock import new_id, utcnow
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
@@ -42,7 +43,7 @@ class PledgesService:
         query = {k: filters[k] for k in OFFER_FILTERS if filters.get(k)}
         if "region" in query:
             query["regions"] = query.pop("region")
-        docs, nxt = self.store.list("offers", query, api.clamp_limit(limit), cursor)
+        docs, nxt = self.store.find_page("offers", query, api.clamp_limit(limit), cursor)
         return api.page(api.Offer, docs, nxt)
 
     @rpc
@@ -72,7 +73,7 @@ class PledgesService:
     @rpc
     def list_needs(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
         query = {k: filters[k] for k in NEED_FILTERS if filters.get(k)}
-        docs, nxt = self.store.list("needs", query, api.clamp_limit(limit), cursor)
+        docs, nxt = self.store.find_page("needs", query, api.clamp_limit(limit), cursor)
         return {"items": [self._present_need(d) for d in docs], "next": nxt}
 
     @rpc

@@ -2,6 +2,7 @@
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
+
 from tilts_contracts.errors import NotFound
 from tilts_contracts.messaging import Store
 
@@ -28,14 +29,6 @@ class PledgeStore(Store):
     def get_need(self, need_id: str) -> dict:
         return self._get("needs", need_id, "need")
 
-    def list(self, collection: str, query: dict, limit: int, cursor: str | None):
-        if cursor:
-            query = {**query, "_id": {"$gt": cursor}}
-        docs = list(self.db[collection].find(query).sort("_id", ASCENDING).limit(limit + 1))
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return docs, (docs[-1]["_id"] if more else None)
-
     # -- matching's view ---------------------------------------------------------------
     def matches_of(self, need_id: str) -> list[dict]:
         return list(self.db.matches.find({"need_id": need_id}).sort("_id", ASCENDING))
@@ -55,9 +48,7 @@ class PledgeStore(Store):
 
     def record_remaining(self, offer_id: str, remaining: int, revision: int) -> dict | None:
         """The offer, if this count is newer than the one it shows."""
-        return self.db.offers.find_one(
-            {"_id": offer_id, "remaining_revision": {"$lt": revision}}
-        )
+        return self.db.offers.find_one({"_id": offer_id, "remaining_revision": {"$lt": revision}})
 
     def counts(self) -> dict:
         return {

@@ -9,8 +9,20 @@ from tilts_contracts.errors import Conflict
 
 # legal-form words that do not make two organisations different
 LEGAL_FORMS = {
-    "biedriba", "nodibinajums", "sia", "as", "fonds", "bezpelnas", "organizacija",
-    "valsts", "agentura", "ltd", "llc", "inc", "ngo", "association",
+    "biedriba",
+    "nodibinajums",
+    "sia",
+    "as",
+    "fonds",
+    "bezpelnas",
+    "organizacija",
+    "valsts",
+    "agentura",
+    "ltd",
+    "llc",
+    "inc",
+    "ngo",
+    "association",
 }
 QUOTES = "\"'“”„«»‘’`"
 
@@ -53,7 +65,12 @@ def _transition(org: dict, status: str, allowed: set, by: str, now: datetime, **
         )
     stamp = iso(now)
     entry = {"at": stamp, "action": status, "by": by, **extra}
-    return {**org, "status": status, "updated_at": stamp, "history": [*org.get("history", []), entry]}
+    return {
+        **org,
+        "status": status,
+        "updated_at": stamp,
+        "history": [*org.get("history", []), entry],
+    }
 
 
 def verify(org: dict, by: str, now: datetime) -> dict:

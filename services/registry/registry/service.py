@@ -3,6 +3,7 @@
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
+
 from tilts_contracts import api
 from tilts_contracts.clock import new_id, utcnow
 from tilts_contracts.messaging import MongoDatabase, retry_stale

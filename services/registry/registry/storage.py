@@ -4,8 +4,9 @@ import re
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
+
 from tilts_contracts.errors import Conflict, NotFound
-from tilts_contracts.messaging import MongoDatabase, Store
+from tilts_contracts.messaging import Store
 
 from .domain import fold
 
@@ -28,8 +29,10 @@ class OrganisationStore(Store):
 
     def find_duplicate(self, org: dict) -> dict | None:
         return self.db.organisations.find_one(
-            {"$or": [{"name_key": org["name_key"]}, {"email_key": org["email_key"]}],
-             "_id": {"$ne": org["_id"]}}
+            {
+                "$or": [{"name_key": org["name_key"]}, {"email_key": org["email_key"]}],
+                "_id": {"$ne": org["_id"]},
+            }
         )
 
     def _refuse_duplicate(self, org: dict):
@@ -63,16 +66,10 @@ class OrganisationStore(Store):
             query["regions"] = filters["region"]
         if filters.get("q"):
             query["search_key"] = {"$regex": re.escape(fold(filters["q"]))}
-        if cursor:
-            query["_id"] = {"$gt": cursor}
-        docs = list(self.db.organisations.find(query).sort("_id", ASCENDING).limit(limit + 1))
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return docs, (docs[-1]["_id"] if more else None)
+        return self.find_page("organisations", query, limit, cursor)
 
     def count_by_status(self) -> dict:
         return {
             s: self.db.organisations.count_documents({"status": s})
             for s in ("pending", "verified", "suspended")
         }
-
