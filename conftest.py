@@ -130,3 +130,35 @@ def amqp_vhost():
     ).raise_for_status()
     yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
     requests.delete(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10)
+
+
+TEST_SECRET = "integration-test-secret-of-32-bytes-or-more"
+
+
+@pytest.fixture
+def service_config(rabbit_config, mongo_uri, smtp_sink):
+    """nameko config for `container_factory(Service, service_config)`: a fresh vhost
+    (nameko's rabbit_config), the shared NX-27017 emptied after each test, real SMTP."""
+    from tilts_contracts import settings
+
+    return {
+        **settings.from_env({}),
+        **rabbit_config,
+        "MONGO_URI": mongo_uri,
+        "SMTP_HOST": smtp_sink.host,
+        "SMTP_PORT": smtp_sink.port,
+        "AUTH_SECRET": TEST_SECRET,
+        "PUBLIC_URL": "http://tilts.test",
+        "serializer": "json",
+    }
+
+
+@pytest.fixture
+def dispatch_event(service_config):
+    """Publish an envelope as `source` would, to drive a service's handlers."""
+    from nameko.standalone.events import event_dispatcher
+
+    def dispatch(source: str, env: dict):
+        event_dispatcher(service_config)(source, env["type"], env)
+
+    return dispatch

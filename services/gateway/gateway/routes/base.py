@@ -1,0 +1,69 @@
+"""What every route module shares: settings, id and paging checks, RPC and callers."""
+
+import re
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+
+from tilts_contracts import settings
+from tilts_contracts.errors import Invalid, NotFound
+
+from .. import pages
+from ..auth import Caller, caller
+from ..http import call
+
+SERVICES = ("registry", "pledges", "matching", "notify")
+SAFE_ID = re.compile(r"^[a-z]{2,5}_[0-9a-f]{12,40}$")
+SAFE_CURSOR = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+class Settings(DependencyProvider):
+    """The gateway's view of config: the token secret, RPC timeout, public URL."""
+
+    def setup(self):
+        config = self.container.config
+        self.secret = settings.get(config, "AUTH_SECRET")
+        self.timeout = float(settings.get(config, "RPC_TIMEOUT"))
+        self.public_url = settings.get(config, "PUBLIC_URL").rstrip("/")
+        self.templates = pages.environment()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+def checked_id(value: str, what: str = "id") -> str:
+    """Ids are opaque but well-formed: anything else (a path, a script) is not found."""
+    if not SAFE_ID.match(value or ""):
+        raise NotFound(f"no such {what}", {what: value[:60]})
+    return value
+
+
+def list_args(request, filters: tuple[str, ...]) -> tuple[dict, int, str | None]:
+    """Filters, `limit` (1..500, default 50) and `cursor` from the query string."""
+    args = request.args
+    limit = args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= 500:
+        raise Invalid("limit must be a whole number from 1 to 500", {"limit": [limit[:20]]})
+    cursor = args.get("cursor") or None
+    if cursor is not None and not SAFE_CURSOR.match(cursor):
+        raise Invalid("cursor is not one this API gave out", {"cursor": [cursor[:60]]})
+    return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
+
+
+class Routes:
+    """Base of the route groups: the dependencies and helpers every handler uses."""
+
+    config: Settings = Settings()
+    registry = RpcProxy("registry")
+    pledges = RpcProxy("pledges")
+    matching = RpcProxy("matching")
+    notify = RpcProxy("notify")
+
+    def _rpc(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
+        return call(
+            getattr(self, service), method, *args, timeout=timeout or self.config.timeout, **kwargs
+        )
+
+    def _caller(self, request, *roles: str) -> Caller:
+        who = caller(request, self.config.secret)
+        return who.require(*roles) if roles else who

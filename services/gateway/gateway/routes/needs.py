@@ -1,0 +1,27 @@
+"""Needs posted by coordinators (pledges)."""
+
+from ..http import json_response, read_json, route
+from .base import Routes, checked_id, list_args
+
+
+class NeedRoutes(Routes):
+    @route("POST", "/api/needs")
+    def post_need(self, request):
+        self._caller(request, "admin", "coordinator")
+        return json_response(self._rpc("pledges", "post_need", read_json(request)), 201)
+
+    @route("GET", "/api/needs")
+    def list_needs(self, request):
+        self._caller(request, "admin", "coordinator")
+        filters, limit, cursor = list_args(request, ("domain", "region", "status", "urgency"))
+        return json_response(self._rpc("pledges", "list_needs", filters, limit, cursor))
+
+    @route("GET", "/api/needs/<need_id>")
+    def get_need(self, request, need_id):
+        self._caller(request, "admin", "coordinator")
+        return json_response(self._rpc("pledges", "get_need", checked_id(need_id)))
+
+    @route("POST", "/api/needs/<need_id>/cancel")
+    def cancel_need(self, request, need_id):
+        self._caller(request, "admin", "coordinator")
+        return json_response(self._rpc("pledges", "cancel_need", checked_id(need_id)))

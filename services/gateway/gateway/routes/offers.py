@@ -1,0 +1,49 @@
+"""Offers: the resource wall's entries (pledges)."""
+
+from tilts_contracts.errors import Invalid, NotFound
+
+from ..http import json_response, read_json, route
+from .base import SAFE_ID, Routes, checked_id, list_args
+
+
+class OfferRoutes(Routes):
+    @route("POST", "/api/offers")
+    def pledge_offer(self, request):
+        who = self._caller(request, "admin", "coordinator", "organisation")
+        data = read_json(request)
+        if who.role == "organisation":
+            data.setdefault("organisation_id", who.org)
+            who.require_org_or_staff(data["organisation_id"])
+        org_id = data.get("organisation_id")
+        if isinstance(org_id, str) and SAFE_ID.match(org_id):
+            try:
+                self._rpc("registry", "get_organisation", org_id)
+            except NotFound as exc:
+                raise Invalid(
+                    "no such organisation", {"organisation_id": ["unknown organisation"]}
+                ) from exc
+        return json_response(self._rpc("pledges", "pledge_offer", data), 201)
+
+    @route("GET", "/api/offers")
+    def list_offers(self, request):
+        who = self._caller(request)
+        filters, limit, cursor = list_args(
+            request, ("domain", "region", "organisation_id", "status")
+        )
+        if not who.is_staff:
+            filters["organisation_id"] = who.org
+        return json_response(self._rpc("pledges", "list_offers", filters, limit, cursor))
+
+    @route("GET", "/api/offers/<offer_id>")
+    def get_offer(self, request, offer_id):
+        who = self._caller(request)
+        offer = self._rpc("pledges", "get_offer", checked_id(offer_id))
+        who.require_org_or_staff(offer["organisation_id"])
+        return json_response(offer)
+
+    @route("POST", "/api/offers/<offer_id>/withdraw")
+    def withdraw_offer(self, request, offer_id):
+        who = self._caller(request)
+        offer = self._rpc("pledges", "get_offer", checked_id(offer_id))
+        who.require_org_or_staff(offer["organisation_id"])
+        return json_response(self._rpc("pledges", "withdraw_offer", offer_id))
