@@ -1,22 +1,17 @@
 """The gateway: Tilts' single HTTP entry point, turning requests into RPC calls."""
 
-from .routes.health import HealthRoutes
-from .routes.matches import MatchRoutes
-from .routes.needs import NeedRoutes
-from .routes.notifications import NotificationRoutes
-from .routes.offers import OfferRoutes
-from .routes.organisations import OrganisationRoutes
-from .routes.respond import RespondRoutes
+# modules, not classes: `nameko run gateway.service` serves every class it finds here
+from .routes import health, matches, needs, notifications, offers, organisations, respond
 
 
 class GatewayService(
-    HealthRoutes,
-    OrganisationRoutes,
-    OfferRoutes,
-    NeedRoutes,
-    MatchRoutes,
-    NotificationRoutes,
-    RespondRoutes,
+    health.HealthRoutes,
+    organisations.OrganisationRoutes,
+    offers.OfferRoutes,
+    needs.NeedRoutes,
+    matches.MatchRoutes,
+    notifications.NotificationRoutes,
+    respond.RespondRoutes,
 ):
     """Every route group's handlers, served by one nameko service."""
 
