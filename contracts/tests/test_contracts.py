@@ -76,7 +76,8 @@ def test_tokens_carry_role_and_organisation_and_expire():
 
 def test_a_response_link_is_not_an_api_token():
     secret = "s" * 40
-    link = tokens.sign_response_link(secret, "mat_1", "org_1", datetime.now(UTC) + timedelta(hours=1))
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    link = tokens.sign_response_link(secret, "mat_1", "org_1", expires)
     assert tokens.read_response_link(secret, link)["match"] == "mat_1"
     with pytest.raises(Unauthenticated):
         tokens.read_token(secret, link)

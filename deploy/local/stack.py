@@ -52,7 +52,8 @@ def check_rabbitmq(amqp_uri: str) -> None:
     except Exception as exc:
         where = urlparse(amqp_uri)
         raise StackError(
-            f"RabbitMQ is not reachable at {where.hostname}:{where.port or 5672} ({exc.__class__.__name__}). "
+            f"RabbitMQ is not reachable at {where.hostname}:{where.port or 5672} "
+            f"({exc.__class__.__name__}). "
             "Start it with `rabbitmq-server -detached` (or `docker run -p 5672:5672 rabbitmq:3`), "
             "or set AMQP_URI."
         ) from None
@@ -170,7 +171,7 @@ class Stack:
             proc = self.procs[key]
             if proc.poll() is None:
                 proc.terminate()
-        for key, proc in list(self.procs.items()):
+        for proc in list(self.procs.values()):
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -204,7 +205,8 @@ def main() -> int:
         stack.start_services()
         stack.wait_healthy()
         print(
-            f"Tilts is up: {env['PUBLIC_URL']}  ({env_note}; logs in {stack.logs}/). Ctrl-C stops it.",
+            f"Tilts is up: {env['PUBLIC_URL']}  ({env_note}; logs in {stack.logs}/). "
+            "Ctrl-C stops it.",
             flush=True,
         )
         while True:
