@@ -41,3 +41,63 @@ def stack(tmp_path_factory, nx_server, smtp_sink, amqp_vhost):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def client(stack):
+    """`client(role, org=None)`: a requests session with a bearer token for the stack."""
+    import requests
+
+    from tilts_contracts.tokens import issue_token
+
+    def make(role: str = "coordinator", org: str | None = None):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {issue_token(stack.secret, role, org=org)}"
+        return session
+
+    return make
+
+
+def eventually(fetch, check, timeout: float = 30, interval: float = 0.2):
+    """Poll `fetch()` until `check(value)` holds or time runs out; returns the last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if check(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait_until():
+    return eventually
+
+
+@pytest.fixture
+def verified_org(stack, client):
+    """`verified_org(**fields)`: register and verify an organisation, return it."""
+    import uuid
+
+    coordinator = client()
+
+    def make(**fields):
+        unique = uuid.uuid4().hex[:8]
+        body = {
+            "name": f"Palīdzības biedrība {unique}",
+            "email": f"org-{unique}@example.org",
+            "domains": ["social"],
+            "regions": ["riga"],
+            "languages": ["lv"],
+            "preferred_language": "lv",
+            **fields,
+        }
+        reply = coordinator.post(f"{stack.url}/api/organisations", json=body)
+        assert reply.status_code == 201, reply.text
+        org = reply.json()
+        reply = coordinator.post(f"{stack.url}/api/organisations/{org['id']}/verify")
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    return make

@@ -127,6 +127,13 @@ class OfferIn(Strict):
         _check_period(data, "available_from", "available_until")
 
 
+class OfferEdit(OfferIn):
+    """What an offer's owner may change: everything but who owns it."""
+
+    class Meta:
+        exclude = ("organisation_id",)
+
+
 class Offer(Dumped):
     id = fields.String()
     organisation_id = fields.String()

@@ -1,7 +1,16 @@
 """The gateway: Tilts' single HTTP entry point, turning requests into RPC calls."""
 
 # modules, not classes: `nameko run gateway.service` serves every class it finds here
-from .routes import health, matches, needs, notifications, offers, organisations, respond
+from .routes import (
+    health,
+    matches,
+    needs,
+    notifications,
+    offers,
+    organisations,
+    public,
+    respond,
+)
 
 
 class GatewayService(
@@ -12,6 +21,7 @@ class GatewayService(
     matches.MatchRoutes,
     notifications.NotificationRoutes,
     respond.RespondRoutes,
+    public.PublicRoutes,
 ):
     """Every route group's handlers, served by one nameko service."""
 

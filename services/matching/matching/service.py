@@ -64,19 +64,34 @@ class MatchingService:
             held = self.store.find_offer(offer["id"])
             if held is None:
                 self.store.add_offer(offer)
-                return True
+                return self.store.get_offer(offer["id"])
             if held.get("revision", 0) >= offer["revision"]:
-                return False
+                return None
             allocated = held["capacity"] - held["remaining"]
-            fields = {k: v for k, v in offer.items() if k not in ("id", "remaining")}
-            if not self.store.save_offer(
-                {**held, **fields, "remaining": offer["capacity"] - allocated}
-            ):
+            fields = {k: v for k, v in offer.items() if k not in ("id", "remaining", "status")}
+            fields["remaining"] = offer["capacity"] - allocated
+            if offer["status"] == "withdrawn":
+                fields["status"] = "withdrawn"
+            if not self.store.save_offer({**held, **fields}):
                 raise StaleWrite(offer["id"])
-            return True
+            return {**held, **fields}
 
-        if retry_stale(attempt):
-            self._rematch_domain(offer["domain"])
+        updated = retry_stale(attempt)
+        if updated is None:
+            return
+        if updated["remaining"] < 0:
+            self._cut_back(offer["id"])
+        self._rematch_domain(offer["domain"])
+
+    def _cut_back(self, offer_id: str) -> None:
+        """Capacity was forced below what is reserved: cancel the newest proposals."""
+        for match in sorted(
+            self.store.proposed({"offer_id": offer_id}), key=lambda m: m["_id"], reverse=True
+        ):
+            if self.store.get_offer(offer_id)["remaining"] >= 0:
+                return
+            self._cancel_if_proposed(match["_id"])
+            self._match_need(match["need_id"])
 
     @consumes("pledges", "offer_withdrawn")
     def on_offer_withdrawn(self, env, offer):
@@ -97,6 +112,28 @@ class MatchingService:
         self.store.add_need(need)
         self._match_need(need["id"])
 
+    @consumes("pledges", "need_updated")
+    def on_need_updated(self, env, need):
+        def attempt():
+            held = self.store.get_need(need["id"])
+            if held.get("source_revision", 0) >= need["revision"] or held["status"] == "cancelled":
+                return False
+            fields = {k: v for k, v in need.items() if k not in ("id", "revision", "status")}
+            self.store.replace("needs", {**held, **fields, "source_revision": need["revision"]})
+            return True
+
+        if not retry_stale(attempt):
+            return
+        need_id = need["id"]
+        for match in sorted(
+            self.store.proposed({"need_id": need_id}), key=lambda m: m["_id"], reverse=True
+        ):
+            held = self.store.get_need(need_id)
+            if held["covered"] <= held["quantity"]:
+                break
+            self._cancel_if_proposed(match["_id"])  # the need shrank below what is proposed
+        self._match_need(need_id)
+
     @consumes("pledges", "need_cancelled")
     def on_need_cancelled(self, env, need):
         def attempt():
@@ -114,7 +151,7 @@ class MatchingService:
 
     @rpc
     def match_details(self, match_id: str) -> dict:
-        """A match with the need, offer and organisation it was proposed with (for the respond page)."""
+        """A match with the need, offer and organisation it was proposed with."""
         match = self.store.get_match(match_id)
         return {
             **api.present(api.Match, match),
@@ -278,15 +315,17 @@ class MatchingService:
     def _withdraw_proposals(self, query: dict, rematch: bool = True) -> None:
         """Cancel open proposals whose organisation, offer or need went away."""
         for match in self.store.proposed(query):
-
-            def attempt(match_id=match["_id"]):
-                current = self.store.get_match(match_id)
-                if current["status"] != "proposed":
-                    return None
-                return self._settle(domain.cancel(current, utcnow()))
-
-            if retry_stale(attempt) is not None and rematch:
+            if self._cancel_if_proposed(match["_id"]) and rematch:
                 self._match_need(match["need_id"])
+
+    def _cancel_if_proposed(self, match_id: str) -> bool:
+        def attempt():
+            current = self.store.get_match(match_id)
+            if current["status"] != "proposed":
+                return None
+            return self._settle(domain.cancel(current, utcnow()))
+
+        return retry_stale(attempt) is not None
 
     def _rematch_domain(self, domain_slug: str) -> None:
         for need in self.store.needs_waiting(domain_slug):

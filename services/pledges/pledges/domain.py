@@ -10,7 +10,7 @@ from tilts_contracts.errors import Conflict, Invalid
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # Latvian numbers (+371 and 8 digits, mobiles 2x, landlines 6x) and international ones
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+|00)\d[\d\s().-]{6,16}\d"
+    r"(?<![\w+])(?:\+|00)\s?\d[\d\s().-]{6,16}\d"
     r"|(?<!\d)(?:\+?371[\s-]?)?[26]\d(?:[\s-]?\d){6}(?!\d)"
 )
 # personal codes: DDMMYY-NNNNN (old) and 32NNNN-NNNNN (new, since 2017)
@@ -21,13 +21,15 @@ GUARDED = (
     (PHONE, "contains a phone number"),
 )
 PRIVATE_FIELDS = ("title", "description", "case_ref")
+# dates look like phone numbers to a digit pattern ("2026-11-24" is 8 digits from a 2)
+DATES = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 
 
 def privacy_problems(need: dict) -> dict[str, list[str]]:
     """Fields of a need that name a person: describe the situation instead."""
     problems: dict[str, list[str]] = {}
     for field in PRIVATE_FIELDS:
-        text = need.get(field) or ""
+        text = DATES.sub(" ", need.get(field) or "")
         for pattern, message in GUARDED:
             if pattern.search(text):
                 problems.setdefault(field, []).append(
@@ -52,10 +54,44 @@ def pledge_offer(data: dict, offer_id: str, now: datetime) -> dict:
     }
 
 
-def withdraw_offer(offer: dict, now: datetime) -> dict:
+def reserved(offer: dict) -> int:
+    """Capacity matching holds for proposed or accepted matches."""
+    return offer["capacity"] - offer["remaining"]
+
+
+def withdraw_offer(offer: dict, now: datetime, force: bool = False) -> dict:
+    """Take an offer off the wall; with reservations only when forced."""
     if offer["status"] == "withdrawn":
         raise Conflict(f"offer {offer['_id']} is withdrawn already", {"status": ["withdrawn"]})
+    if reserved(offer) > 0 and not force:
+        raise Conflict(
+            f"{reserved(offer)} of this offer is reserved for matches; "
+            "withdraw with ?force=true to cancel those proposals",
+            {"reserved": [f"{reserved(offer)} reserved for matches"]},
+        )
     return {**offer, "status": "withdrawn", "updated_at": iso(now)}
+
+
+def edit_offer(offer: dict, changes: dict, now: datetime, force: bool = False) -> dict:
+    """Apply edited fields; capacity may not drop below what is reserved unless forced."""
+    if offer["status"] == "withdrawn":
+        raise Conflict(f"offer {offer['_id']} is withdrawn", {"status": ["withdrawn"]})
+    updated = {**offer, **changes, "updated_at": iso(now)}
+    start, end = updated.get("available_from"), updated.get("available_until")
+    if start and end and end < start:
+        raise Invalid(
+            "the offer ends before it starts", {"available_until": ["is before available_from"]}
+        )
+    if "capacity" in changes:
+        held = reserved(offer)
+        if changes["capacity"] < held and not force:
+            raise Conflict(
+                f"{held} of this offer is reserved; capacity cannot go below that "
+                "unless ?force=true (which cancels the affected proposals)",
+                {"capacity": [f"at least {held}"], "reserved": [f"{held} reserved for matches"]},
+            )
+        updated = apply_remaining(updated, changes["capacity"] - held)
+    return updated
 
 
 def apply_remaining(offer: dict, remaining: int) -> dict:
@@ -76,6 +112,21 @@ def post_need(data: dict, need_id: str, now: datetime, today: date) -> dict:
         raise Invalid("the need cannot be posted as written", problems)
     stamp = iso(now)
     return {**data, "_id": need_id, "status": "open", "created_at": stamp, "updated_at": stamp}
+
+
+def edit_need(need: dict, changes: dict, now: datetime, today: date) -> dict:
+    """Edit an open need; the privacy guard and the date check apply again."""
+    if need["status"] not in ("open", "unmatched"):
+        raise Conflict(
+            f"need {need['_id']} is {need['status']}; only open needs can be edited",
+            {"status": [need["status"]]},
+        )
+    problems = privacy_problems(changes)
+    if changes.get("needed_by") and changes["needed_by"] < today.isoformat():
+        problems.setdefault("needed_by", []).append("is in the past")
+    if problems:
+        raise Invalid("the need cannot be changed as written", problems)
+    return {**need, **changes, "updated_at": iso(now)}
 
 
 def cancel_need(need: dict, now: datetime) -> dict:

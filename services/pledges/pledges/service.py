@@ -5,10 +5,10 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from tilts_contracts import api
-from tilts_contracts.clock import new_id, utcnow
+from tilts_contracts.clock import iso, new_id, utcnow
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
 
-from . import domain
+from . import domain, views
 from .storage import PledgeStore
 
 OFFER_FILTERS = ("domain", "region", "organisation_id", "status")
@@ -47,9 +47,22 @@ class PledgesService:
         return api.page(api.Offer, docs, nxt)
 
     @rpc
-    def withdraw_offer(self, offer_id: str) -> dict:
+    def update_offer(self, offer_id: str, changes: dict, force: bool = False) -> dict:
+        fields = api.iso_dates(api.load(api.OfferEdit(), changes, partial=True))
+        fields = {k: v for k, v in fields.items() if k in changes}
+
         def attempt():
-            offer = domain.withdraw_offer(self.store.get_offer(offer_id), utcnow())
+            offer = domain.edit_offer(self.store.get_offer(offer_id), fields, utcnow(), force)
+            return self.store.replace("offers", offer, ["offer_updated"])
+
+        offer = retry_stale(attempt)
+        self.store.publish(self.dispatch, "offers", offer_id)
+        return api.present(api.Offer, offer)
+
+    @rpc
+    def withdraw_offer(self, offer_id: str, force: bool = False) -> dict:
+        def attempt():
+            offer = domain.withdraw_offer(self.store.get_offer(offer_id), utcnow(), force)
             return self.store.replace("offers", offer, ["offer_withdrawn"])
 
         offer = retry_stale(attempt)
@@ -77,6 +90,20 @@ class PledgesService:
         return {"items": [self._present_need(d) for d in docs], "next": nxt}
 
     @rpc
+    def update_need(self, need_id: str, changes: dict) -> dict:
+        fields = api.iso_dates(api.load(api.NeedIn(), changes, partial=True))
+        fields = {k: v for k, v in fields.items() if k in changes}
+        now = utcnow()
+
+        def attempt():
+            need = domain.edit_need(self.store.get_need(need_id), fields, now, now.date())
+            return self.store.replace("needs", need, ["need_updated"])
+
+        need = retry_stale(attempt)
+        self.store.publish(self.dispatch, "needs", need_id)
+        return self._present_need(need)
+
+    @rpc
     def cancel_need(self, need_id: str) -> dict:
         def attempt():
             need = domain.cancel_need(self.store.get_need(need_id), utcnow())
@@ -89,6 +116,26 @@ class PledgesService:
     @rpc
     def counts(self) -> dict:
         return self.store.counts()
+
+    # -- public views: the resource wall, the dashboard, the commitment document ----
+    @rpc
+    def resource_wall(self, region: str | None = None) -> dict:
+        """Public offers by domain; organisations by id only (the gateway adds names)."""
+        offers = self.store.public_offers(region)
+        return {"domains": views.wall(offers), "generated_at": iso(utcnow())}
+
+    @rpc
+    def dashboard(self) -> dict:
+        """Needs by status and free capacity, per domain and region: where the gaps are."""
+        grid = views.gap_grid(self.store.all_needs(), self.store.live_offers())
+        return {"grid": grid, "generated_at": iso(utcnow())}
+
+    @rpc
+    def commitments(self) -> dict:
+        """Who committed what, by domain, with what has been delivered so far."""
+        offers = self.store.live_offers()
+        delivered = self.store.delivered_by_offer()
+        return {"domains": views.commitments(offers, delivered), "generated_at": iso(utcnow())}
 
     # -- what matching tells us ------------------------------------------------------
     @consumes("matching", "match_proposed")

@@ -50,6 +50,30 @@ class PledgeStore(Store):
         """The offer, if this count is newer than the one it shows."""
         return self.db.offers.find_one({"_id": offer_id, "remaining_revision": {"$lt": revision}})
 
+    def public_offers(self, region: str | None) -> list[dict]:
+        query: dict = {"public": True, "status": {"$in": ["active", "exhausted"]}}
+        if region:
+            query["regions"] = {"$in": [region, "nationwide"]}
+        return list(self.db.offers.find(query).sort("_id", ASCENDING))
+
+    def live_offers(self) -> list[dict]:
+        """Offers still standing (not withdrawn), public or not."""
+        return list(self.db.offers.find({"status": {"$in": ["active", "exhausted"]}}))
+
+    def all_needs(self) -> list[dict]:
+        return list(self.db.needs.find({}, {"domain": 1, "region": 1, "status": 1, "quantity": 1}))
+
+    def delivered_by_offer(self) -> dict[str, dict]:
+        """Per offer: quantity accepted and quantity fulfilled through matches."""
+        totals: dict[str, dict] = {}
+        for m in self.db.matches.find({"status": {"$in": ["accepted", "fulfilled"]}}):
+            t = totals.setdefault(m["offer_id"], {"accepted": 0, "fulfilled": 0, "matches": 0})
+            t["matches"] += 1
+            t["accepted"] += m["quantity"]
+            if m["status"] == "fulfilled":
+                t["fulfilled"] += m["quantity"]
+        return totals
+
     def counts(self) -> dict:
         return {
             "needs": {

@@ -66,6 +66,19 @@ class RegistryService:
         return self._transition(org_id, suspend, "organisation_suspended", by)
 
     @rpc
+    def public_profiles(self, org_ids: list[str]) -> dict:
+        """Name and website of each organisation, for public pages (no contact details)."""
+        return {
+            org["_id"]: {
+                "name": org["name"],
+                "website": org.get("website"),
+                "status": org["status"],
+                "anonymous": bool(org.get("erased_at")),
+            }
+            for org in self.store.many(org_ids[:1000])
+        }
+
+    @rpc
     def counts(self) -> dict:
         return {"organisations": self.store.count_by_status()}
 

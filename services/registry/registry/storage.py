@@ -27,6 +27,9 @@ class OrganisationStore(Store):
             raise NotFound(f"no organisation {org_id}", {"id": org_id})
         return org
 
+    def many(self, org_ids: list[str]) -> list[dict]:
+        return list(self.db.organisations.find({"_id": {"$in": list(org_ids)}}))
+
     def find_duplicate(self, org: dict) -> dict | None:
         return self.db.organisations.find_one(
             {

@@ -50,6 +50,14 @@ def list_args(request, filters: tuple[str, ...]) -> tuple[dict, int, str | None]
     return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
 
 
+def flag_arg(request, name: str) -> bool:
+    """A yes/no query argument: `?force=true`; anything but true/false is a 400."""
+    value = request.args.get(name, "false").lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise Invalid(f"{name} must be true or false", {name: [value[:20]]})
+    return value in ("true", "1", "yes")
+
+
 class Routes:
     """Base of the route groups: the dependencies and helpers every handler uses."""
 

@@ -21,6 +21,12 @@ class NeedRoutes(Routes):
         self._caller(request, "admin", "coordinator")
         return json_response(self._rpc("pledges", "get_need", checked_id(need_id)))
 
+    @route("PATCH", "/api/needs/<need_id>")
+    def update_need(self, request, need_id):
+        self._caller(request, "admin", "coordinator")
+        changes = read_json(request)
+        return json_response(self._rpc("pledges", "update_need", checked_id(need_id), changes))
+
     @route("POST", "/api/needs/<need_id>/cancel")
     def cancel_need(self, request, need_id):
         self._caller(request, "admin", "coordinator")

@@ -3,7 +3,7 @@
 from tilts_contracts.errors import Invalid, NotFound
 
 from ..http import json_response, read_json, route
-from .base import SAFE_ID, Routes, checked_id, list_args
+from .base import SAFE_ID, Routes, checked_id, flag_arg, list_args
 
 
 class OfferRoutes(Routes):
@@ -41,9 +41,19 @@ class OfferRoutes(Routes):
         who.require_org_or_staff(offer["organisation_id"])
         return json_response(offer)
 
+    @route("PATCH", "/api/offers/<offer_id>")
+    def update_offer(self, request, offer_id):
+        who = self._caller(request)
+        offer = self._rpc("pledges", "get_offer", checked_id(offer_id))
+        who.require_org_or_staff(offer["organisation_id"])
+        changes = read_json(request)
+        force = flag_arg(request, "force")
+        return json_response(self._rpc("pledges", "update_offer", offer_id, changes, force))
+
     @route("POST", "/api/offers/<offer_id>/withdraw")
     def withdraw_offer(self, request, offer_id):
         who = self._caller(request)
         offer = self._rpc("pledges", "get_offer", checked_id(offer_id))
         who.require_org_or_staff(offer["organisation_id"])
-        return json_response(self._rpc("pledges", "withdraw_offer", offer_id))
+        force = flag_arg(request, "force")
+        return json_response(self._rpc("pledges", "withdraw_offer", offer_id, force))

@@ -8,8 +8,13 @@ from tilts_contracts.errors import Conflict, Invalid
 
 pytestmark = pytest.mark.integration
 
-ORG = {"name": 'Biedrība "Drošā māja"', "email": "info@drosamaja.example.org",
-       "domains": ["social"], "regions": ["riga"], "languages": ["lv", "ru"]}
+ORG = {
+    "name": 'Biedrība "Drošā māja"',
+    "email": "info@drosamaja.example.org",
+    "domains": ["social"],
+    "regions": ["riga"],
+    "languages": ["lv", "ru"],
+}
 
 
 @pytest.fixture

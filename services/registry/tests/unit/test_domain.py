@@ -37,8 +37,11 @@ def test_a_new_organisation_is_pending_until_verified():
     assert org["status"] == "pending" and org["email_key"] == "info@drosamaja.lv"
     verified = domain.verify(org, "coordinator-1", NOW)
     assert verified["status"] == "verified"
-    assert verified["history"][-1] == {"at": "2026-11-24T12:00:00Z", "action": "verified",
-                                       "by": "coordinator-1"}
+    assert verified["history"][-1] == {
+        "at": "2026-11-24T12:00:00Z",
+        "action": "verified",
+        "by": "coordinator-1",
+    }
 
 
 def test_verifying_twice_is_a_conflict():

@@ -1,0 +1,171 @@
+"""The public documents: resource wall, dashboard, commitment document (lv and en)."""
+
+import csv
+import io
+
+from tilts_contracts import taxonomy
+
+WORDS = {
+    "lv": {
+        "wall": "Resursu siena",
+        "dashboard": "Rezultātu pārskats",
+        "commitments": "Apņemšanās dokuments",
+        "wall_intro": "Ko organizācijas ir gatavas dot bēgļu uzņemšanai.",
+        "dash_intro": (
+            "Vajadzības un brīvā kapacitāte pa jomām un reģioniem. Iekrāsotās šūnas ir robi."
+        ),
+        "commit_intro": "Kas ko ir apņēmies, pa darba grupām. Dokuments veidots no dzīviem datiem.",
+        "region": "Reģions",
+        "all_regions": "Visi reģioni",
+        "show": "Rādīt",
+        "organisation": "Organizācija",
+        "offer": "Piedāvājums",
+        "capacity": "Kapacitāte",
+        "remaining": "Brīvs",
+        "languages": "Valodas",
+        "regions": "Reģioni",
+        "accepted": "Pieņemts",
+        "fulfilled": "Izpildīts",
+        "none": "Pagaidām nekā.",
+        "open": "atvērtas",
+        "matched": "saskaņotas",
+        "unmatched": "bez piedāvājuma",
+        "gap": "robs",
+        "generated": "Sagatavots",
+        "anonymous": "anonīma organizācija",
+        "domain": "Joma",
+        "needs_waiting": "Gaida",
+        "downloads": "Lejupielādēt",
+        "chart": "Gaidošās vajadzības pret brīvo kapacitāti pa jomām",
+        "other_lang": "English",
+        "other_code": "en",
+    },
+    "en": {
+        "wall": "Resource wall",
+        "dashboard": "Dashboard",
+        "commitments": "Commitment document",
+        "wall_intro": "What organisations are ready to give for refugee reception.",
+        "dash_intro": "Needs and free capacity by domain and region. Shaded cells are gaps.",
+        "commit_intro": "Who committed to what, by working group, generated from live data.",
+        "region": "Region",
+        "all_regions": "All regions",
+        "show": "Show",
+        "organisation": "Organisation",
+        "offer": "Offer",
+        "capacity": "Capacity",
+        "remaining": "Free",
+        "languages": "Languages",
+        "regions": "Regions",
+        "accepted": "Accepted",
+        "fulfilled": "Fulfilled",
+        "none": "Nothing yet.",
+        "open": "open",
+        "matched": "matched",
+        "unmatched": "unmatched",
+        "gap": "gap",
+        "generated": "Generated",
+        "anonymous": "anonymous organisation",
+        "domain": "Domain",
+        "needs_waiting": "Waiting",
+        "downloads": "Download",
+        "chart": "Needs waiting against free capacity by domain",
+        "other_lang": "Latviešu",
+        "other_code": "lv",
+    },
+}
+
+
+def organisation_name(profiles: dict, org_id: str, lang: str) -> str:
+    profile = profiles.get(org_id)
+    if not profile or profile.get("anonymous"):
+        return WORDS[lang]["anonymous"]
+    return profile["name"]
+
+
+def commitment_rows(doc: dict, profiles: dict, lang: str) -> list[dict]:
+    """Flat rows of the commitment document, in the chosen language."""
+    rows = []
+    for group in doc["domains"]:
+        for c in group["commitments"]:
+            rows.append(
+                {
+                    "domain": taxonomy.name(taxonomy.DOMAINS, group["domain"], lang),
+                    "organisation": organisation_name(profiles, c["organisation_id"], lang),
+                    "offer": c["title"],
+                    "capacity": c["capacity"],
+                    "unit": c["unit"] or "",
+                    "remaining": c["remaining"],
+                    "accepted": c["accepted"],
+                    "fulfilled": c["fulfilled"],
+                    "regions": ", ".join(
+                        taxonomy.name(taxonomy.OFFER_REGIONS, r, lang) for r in c["regions"]
+                    ),
+                }
+            )
+    return rows
+
+
+def commitments_markdown(doc: dict, profiles: dict, lang: str) -> str:
+    w = WORDS[lang]
+    lines = [
+        f"# {w['commitments']}",
+        "",
+        w["commit_intro"],
+        "",
+        f"{w['generated']}: {doc['generated_at']}",
+        "",
+    ]
+    for group in doc["domains"]:
+        lines += [f"## {taxonomy.name(taxonomy.DOMAINS, group['domain'], lang)}", ""]
+        if not group["commitments"]:
+            lines += [w["none"], ""]
+            continue
+        lines += [
+            f"| {w['organisation']} | {w['offer']} | {w['capacity']} | {w['remaining']} "
+            f"| {w['accepted']} | {w['fulfilled']} |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in group["commitments"]:
+            name = organisation_name(profiles, c["organisation_id"], lang)
+            cells = [
+                name,
+                c["title"],
+                f"{c['capacity']} {c['unit'] or ''}".strip(),
+                c["remaining"],
+                c["accepted"],
+                c["fulfilled"],
+            ]
+            lines.append("| " + " | ".join(_md(str(x)) for x in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Table-cell text: pipes and markup characters escaped, one line."""
+    for ch in "\\|*_`[]<>#":
+        text = text.replace(ch, "\\" + ch)
+    return " ".join(text.split())
+
+
+def commitments_csv(doc: dict, profiles: dict, lang: str) -> str:
+    out = io.StringIO()
+    rows = commitment_rows(doc, profiles, lang)
+    fields = [
+        "domain",
+        "organisation",
+        "offer",
+        "capacity",
+        "unit",
+        "remaining",
+        "accepted",
+        "fulfilled",
+        "regions",
+    ]
+    writer = csv.DictWriter(out, fieldnames=fields)
+    writer.writeheader()
+    for row in rows:
+        # a cell starting with = + - @ would be a formula in a spreadsheet
+        writer.writerow(
+            {k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
+        )
+    return out.getvalue()

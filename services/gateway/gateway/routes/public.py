@@ -1,0 +1,93 @@
+"""Public pages: the resource wall, the dashboard and the commitment document."""
+
+from werkzeug.wrappers import Response
+
+from tilts_contracts import taxonomy
+from tilts_contracts.errors import Invalid
+
+from .. import pages, public
+from ..http import json_response, route
+from .base import Routes
+
+FORMATS = ("html", "md", "csv", "json")
+
+
+class PublicRoutes(Routes):
+    def _profiles(self, org_ids) -> dict:
+        ids = sorted(set(org_ids))
+        return self._rpc("registry", "public_profiles", ids) if ids else {}
+
+    def _render(self, template: str, lang: str, **context) -> Response:
+        body = self.config.templates.get_template(template).render(
+            lang=lang, w=public.WORDS[lang], taxonomy=taxonomy, **context
+        )
+        return Response(body, content_type=pages.HTML)
+
+    @route("GET", "/wall")
+    def wall(self, request):
+        lang = pages.language(request)
+        region = request.args.get("region") or None
+        if region is not None and region not in taxonomy.REGIONS:
+            raise Invalid("unknown region", {"region": [region[:40]]})
+        wall = self._rpc("pledges", "resource_wall", region)
+        ids = [o["organisation_id"] for d in wall["domains"] for o in d["offers"]]
+        profiles = self._profiles(ids)
+        return self._render(
+            "wall.html",
+            lang,
+            wall=wall,
+            region=region,
+            profiles=profiles,
+            name=lambda oid: public.organisation_name(profiles, oid, lang),
+        )
+
+    @route("GET", "/dashboard")
+    def dashboard(self, request):
+        lang = pages.language(request)
+        board = self._rpc("pledges", "dashboard")
+        totals = [
+            {
+                "domain": row["domain"],
+                "waiting": sum(c["waiting"] for c in row["regions"].values()),
+                "remaining": sum(c["remaining"] for c in row["regions"].values()),
+            }
+            for row in board["grid"]
+        ]
+        top = max([1] + [max(t["waiting"], t["remaining"]) for t in totals])
+        return self._render("dashboard.html", lang, board=board, totals=totals, top=top)
+
+    @route("GET", "/commitments")
+    def commitments(self, request):
+        lang = pages.language(request)
+        fmt = request.args.get("format", "html")
+        if fmt not in FORMATS:
+            raise Invalid("format must be html, md, csv or json", {"format": [fmt[:20]]})
+        doc = self._rpc("pledges", "commitments")
+        ids = [c["organisation_id"] for d in doc["domains"] for c in d["commitments"]]
+        profiles = self._profiles(ids)
+        if fmt == "json":
+            rows = public.commitment_rows(doc, profiles, lang)
+            return json_response(
+                {"generated_at": doc["generated_at"], "language": lang, "commitments": rows}
+            )
+        disposition = {
+            "Content-Disposition": f'attachment; filename="tilts-commitments-{lang}.{fmt}"'
+        }
+        if fmt == "md":
+            return Response(
+                public.commitments_markdown(doc, profiles, lang),
+                content_type="text/markdown; charset=utf-8",
+                headers=disposition,
+            )
+        if fmt == "csv":
+            return Response(
+                public.commitments_csv(doc, profiles, lang),
+                content_type="text/csv; charset=utf-8",
+                headers=disposition,
+            )
+        return self._render(
+            "commitments.html",
+            lang,
+            doc=doc,
+            name=lambda oid: public.organisation_name(profiles, oid, lang),
+        )

@@ -1,0 +1,98 @@
+"""Pledges rules without a broker: the privacy guard, capacity, need status."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from pledges import domain
+from tilts_contracts.errors import Conflict, Invalid
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zvanīt uz +371 29 123 456",
+        "tālr. 29123456",
+        "mob. 2912-3456",
+        "fiksētais 67 123 456",
+        "WhatsApp +44 7700 900123",
+        "call 00 49 30 1234567",
+        "personas kods 120385-12345",
+        "p.k. 12038512345",
+        "jaunais kods 321234-56789",
+        "rakstiet anna.berzina@example.lv",
+    ],
+)
+def test_the_guard_finds_a_person_in_text(text):
+    assert "description" in domain.privacy_problems({"description": text})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3 ģimenes, 2 bērni, vajadzīgas 4 gultas",
+        "Vajadzīgs līdz 2026-12-24, apmēram 120 stundas",
+        "Tikšanās 24.11.2026 plkst. 10:00, telpa 214",
+        "Ģimenei no Sīrijas vajag tulku (arābu valoda) 2 reizes nedēļā",
+        "Budžets 2500 EUR, 15 konsultācijas",
+    ],
+)
+def test_the_guard_lets_a_situation_through(text):
+    assert domain.privacy_problems({"description": text, "title": text}) == {}
+
+
+def offer(**fields):
+    return domain.pledge_offer({"capacity": 5, "domain": "social", **fields}, "off_1", NOW)
+
+
+def test_capacity_may_not_drop_below_what_is_reserved_unless_forced():
+    held = {**offer(), "remaining": 2}  # 3 reserved
+    with pytest.raises(Conflict):
+        domain.edit_offer(held, {"capacity": 2}, NOW)
+    forced = domain.edit_offer(held, {"capacity": 2}, NOW, force=True)
+    assert forced["remaining"] == -1 and forced["status"] == "exhausted"
+    raised = domain.edit_offer(held, {"capacity": 8}, NOW)
+    assert raised["remaining"] == 5 and raised["status"] == "active"
+
+
+def test_withdrawing_a_reserved_offer_needs_force_and_happens_once():
+    held = {**offer(), "remaining": 4}
+    with pytest.raises(Conflict):
+        domain.withdraw_offer(held, NOW)
+    gone = domain.withdraw_offer(held, NOW, force=True)
+    with pytest.raises(Conflict):
+        domain.withdraw_offer(gone, NOW, force=True)
+
+
+def test_an_offer_period_is_checked_on_edit():
+    with pytest.raises(Invalid):
+        domain.edit_offer(
+            offer(available_from="2026-12-01"), {"available_until": "2026-11-30"}, NOW
+        )
+
+
+def test_a_need_in_the_past_is_refused():
+    with pytest.raises(Invalid) as caught:
+        domain.post_need(
+            {"title": "Gultas", "needed_by": "2026-11-23"}, "need_1", NOW, date(2026, 11, 24)
+        )
+    assert "needed_by" in caught.value.details
+
+
+def need(status="open", quantity=5):
+    return {"_id": "need_1", "status": status, "quantity": quantity}
+
+
+def m(status, quantity):
+    return {"status": status, "quantity": quantity}
+
+
+def test_a_need_is_matched_once_accepted_matches_cover_it():
+    assert domain.need_status(need(), [m("accepted", 3), m("proposed", 2)], False) == "open"
+    assert domain.need_status(need(), [m("accepted", 3), m("accepted", 2)], False) == "matched"
+    assert domain.need_status(need(), [m("fulfilled", 3), m("fulfilled", 2)], False) == "fulfilled"
+    assert domain.need_status(need(), [m("declined", 5)], True) == "unmatched"
+    assert domain.need_status(need(), [m("proposed", 5)], True) == "open"
+    assert domain.need_status(need("cancelled"), [m("accepted", 5)], False) == "cancelled"

@@ -1,0 +1,219 @@
+"""Offers and needs through their lifecycle, the privacy guard, and the public documents."""
+
+import csv
+import io
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def offer_body(**fields):
+    return {
+        "domain": "social",
+        "title": "Zupas virtuve",
+        "capacity": 4,
+        "unit": "meals/day",
+        "regions": ["riga"],
+        "languages": ["lv"],
+        **fields,
+    }
+
+
+def need_body(**fields):
+    return {
+        "domain": "social",
+        "title": "Siltas maltītes ģimenei",
+        "region": "riga",
+        "quantity": 3,
+        "urgency": "normal",
+        **fields,
+    }
+
+
+def test_an_offer_is_edited_and_cannot_drop_below_what_is_reserved(
+    stack, client, verified_org, wait_until
+):
+    org = verified_org()
+    own, coordinator = client("organisation", org["id"]), client()
+    offer = own.post(f"{stack.url}/api/offers",
+                     json=offer_body(capacity=4, regions=["vidzeme"])).json()
+    need = coordinator.post(f"{stack.url}/api/needs",
+                            json=need_body(quantity=3, region="vidzeme")).json()
+    offer = wait_until(
+        lambda: own.get(f"{stack.url}/api/offers/{offer['id']}").json(),
+        lambda o: o["remaining"] == 1,
+    )
+    assert offer["remaining"] == 1
+
+    # lowering capacity below the 3 reserved, or withdrawing, is refused and changes nothing
+    cut = own.patch(f"{stack.url}/api/offers/{offer['id']}", json={"capacity": 2})
+    assert cut.status_code == 409
+    assert cut.json()["error"]["details"]["capacity"] == ["at least 3"]
+    gone = own.post(f"{stack.url}/api/offers/{offer['id']}/withdraw")
+    assert gone.status_code == 409
+    assert own.get(f"{stack.url}/api/offers/{offer['id']}").json()["capacity"] == 4
+
+    # raising it is fine, and editing text keeps everything else
+    more = own.patch(
+        f"{stack.url}/api/offers/{offer['id']}",
+        json={"capacity": 6, "title": "Zupas virtuve Ķengaragā"},
+    )
+    assert more.status_code == 200, more.text
+    assert more.json()["remaining"] == 3 and more.json()["title"] == "Zupas virtuve Ķengaragā"
+
+    # forced withdrawal cancels the proposal; the need goes back to waiting
+    forced = own.post(f"{stack.url}/api/offers/{offer['id']}/withdraw?force=true")
+    assert forced.status_code == 200 and forced.json()["status"] == "withdrawn"
+    need_now = wait_until(
+        lambda: coordinator.get(f"{stack.url}/api/needs/{need['id']}").json(),
+        lambda n: [m["status"] for m in n["matches"]] == ["cancelled"],
+    )
+    assert [m["status"] for m in need_now["matches"]] == ["cancelled"]
+    assert need_now["status"] in ("open", "unmatched")
+    again = own.post(f"{stack.url}/api/offers/{offer['id']}/withdraw")
+    assert again.status_code == 409
+    coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel")  # leave no open need behind
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (offer_body(capacity=0), "capacity"),
+        (offer_body(capacity="3"), "capacity"),
+        (offer_body(capacity=2.5), "capacity"),
+        (offer_body(available_from="2026-12-10", available_until="2026-12-01"), "available_until"),
+        (offer_body(regions=["mars"]), "regions"),
+    ],
+)
+def test_bad_offers_are_refused_naming_the_field(stack, client, verified_org, body, field):
+    org = verified_org()
+    reply = client("organisation", org["id"]).post(f"{stack.url}/api/offers", json=body)
+    assert reply.status_code == 400, reply.text
+    assert field in reply.json()["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (need_body(quantity=0), "quantity"),
+        (need_body(urgency="yesterday"), "urgency"),
+        (need_body(needed_by="2020-01-01"), "needed_by"),
+        (need_body(description="Zvanīt Annai uz +371 29 123 456"), "description"),
+        (need_body(description="Mātes personas kods 120385-12345"), "description"),
+        (need_body(title="Jānis, 321234-56789, vajag dzīvokli"), "title"),
+        (need_body(description="rakstīt anna.berzina@example.lv"), "description"),
+        (need_body(case_ref="x" * 41), "case_ref"),
+    ],
+)
+def test_the_privacy_guard_and_bad_needs(stack, client, body, field):
+    reply = client().post(f"{stack.url}/api/needs", json=body)
+    assert reply.status_code == 400, reply.text
+    assert field in reply.json()["error"]["details"]
+
+
+def test_a_need_is_edited_while_open_and_not_after_cancelling(stack, client):
+    coordinator = client()
+    need = coordinator.post(
+        f"{stack.url}/api/needs", json=need_body(domain="policy", quantity=2)
+    ).json()
+    edited = coordinator.patch(
+        f"{stack.url}/api/needs/{need['id']}",
+        json={"quantity": 5, "description": "3 ģimenes, 2 bērni"},
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["quantity"] == 5
+    bad = coordinator.patch(f"{stack.url}/api/needs/{need['id']}", json={"quantity": -1})
+    assert bad.status_code == 400 and "quantity" in bad.json()["error"]["details"]
+    assert coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel").status_code == 200
+    late = coordinator.patch(f"{stack.url}/api/needs/{need['id']}", json={"quantity": 1})
+    assert late.status_code == 409
+    twice = coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel")
+    assert twice.status_code == 409
+    assert coordinator.get(f"{stack.url}/api/needs/{need['id']}").json()["quantity"] == 5
+
+
+def test_the_commitment_document_in_four_formats_and_two_languages(
+    stack, client, verified_org, wait_until
+):
+    org = verified_org(name='Biedrība "Ģimeņu atbalsts"')
+    own = client("organisation", org["id"])
+    kept = own.post(
+        f"{stack.url}/api/offers", json=offer_body(domain="children", title="Bērnu pieskatīšana")
+    ).json()
+    dropped = own.post(
+        f"{stack.url}/api/offers", json=offer_body(domain="children", title="Atsaukts piedāvājums")
+    ).json()
+    assert own.post(f"{stack.url}/api/offers/{dropped['id']}/withdraw").status_code == 200
+
+    as_json = wait_until(
+        lambda: client().get(f"{stack.url}/commitments?format=json&lang=lv"),
+        lambda r: r.status_code == 200,
+    )
+    rows = [r for r in as_json.json()["commitments"] if r["offer"] == "Bērnu pieskatīšana"]
+    assert rows and rows[0]["organisation"] == 'Biedrība "Ģimeņu atbalsts"'
+    assert rows[0]["domain"] == "Bērni"
+    assert as_json.json()["generated_at"]
+    assert not any(r["offer"] == "Atsaukts piedāvājums" for r in as_json.json()["commitments"])
+
+    english = client().get(f"{stack.url}/commitments?format=json&lang=en").json()
+    assert any(r["domain"] == "Children" for r in english["commitments"])
+
+    md = client().get(f"{stack.url}/commitments?format=md&lang=en")
+    assert md.headers["Content-Type"].startswith("text/markdown")
+    assert "# Commitment document" in md.text and "Bērnu pieskatīšana" in md.text
+
+    table = client().get(f"{stack.url}/commitments?format=csv&lang=lv")
+    parsed = list(csv.DictReader(io.StringIO(table.text)))
+    assert any(r["offer"] == "Bērnu pieskatīšana" and r["capacity"] == "4" for r in parsed)
+
+    html = client().get(f"{stack.url}/commitments?lang=lv")
+    assert html.headers["Content-Type"].startswith("text/html")
+    assert "Apņemšanās dokuments" in html.text and "Bērnu pieskatīšana" in html.text
+    assert "Atsaukts piedāvājums" not in html.text
+    assert kept["id"]
+
+    bad = client().get(f"{stack.url}/commitments?format=pdf")
+    assert bad.status_code == 400 and "format" in bad.json()["error"]["details"]
+
+
+def test_the_wall_shows_public_offers_without_contact_details(stack, client, verified_org):
+    org = verified_org(
+        name="Latgales brīvprātīgie",
+        regions=["latgale"],
+        email="kontakti-latgale@example.org",
+        phone="+371 26 000 000",
+    )
+    own = client("organisation", org["id"])
+    own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(
+            domain="awareness", title="Sarunu vakari <b>visiem</b>", regions=["latgale"]
+        ),
+    )
+    own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(
+            domain="awareness", title="Slepens piedāvājums", regions=["latgale"], public=False
+        ),
+    )
+    page = client().get(f"{stack.url}/wall?region=latgale&lang=lv")
+    assert page.status_code == 200
+    assert "Latgales brīvprātīgie" in page.text
+    assert "Sarunu vakari &lt;b&gt;visiem&lt;/b&gt;" in page.text  # escaped, not markup
+    assert "Slepens piedāvājums" not in page.text
+    assert "kontakti-latgale@example.org" not in page.text and "26 000 000" not in page.text
+    other = client().get(f"{stack.url}/wall?region=kurzeme&lang=en")
+    assert "Latgales brīvprātīgie" not in other.text and "Resource wall" in other.text
+
+
+def test_the_dashboard_shows_gaps(stack, client, wait_until):
+    coordinator = client()
+    coordinator.post(
+        f"{stack.url}/api/needs", json=need_body(domain="legal", region="zemgale", quantity=7)
+    )
+    page = wait_until(
+        lambda: client().get(f"{stack.url}/dashboard?lang=en"), lambda p: 'class="gap"' in p.text
+    )
+    assert page.status_code == 200
+    assert "<svg" in page.text and 'class="gap"' in page.text
