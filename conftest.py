@@ -12,43 +12,22 @@ import email.policy  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
-from urllib.parse import quote  # noqa: E402
 
 import pytest  # noqa: E402
-import requests  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 from stack import free_port, wait_for_port  # noqa: E402
-
-RABBIT_API = "http://guest:guest@127.0.0.1:15672/api"
+from testbed import make_vhost, start_nx  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def nx_server(tmp_path_factory):
-    """One NX-27017 server for the session, on a free port with its own files."""
-    var = tmp_path_factory.mktemp("nx")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "nx-27017"),
-            "--data-dir",
-            str(var / "data"),
-            "--port",
-            str(port),
-            "--pid-file",
-            str(var / "nx.pid"),
-            "--log-file",
-            str(var / "nx.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    wait_for_port("127.0.0.1", port, 30, proc)
-    yield f"mongodb://127.0.0.1:{port}/"
+    """One NX-27017 server for the session."""
+    uri, proc = start_nx(tmp_path_factory.mktemp("nx"))
+    yield uri
     proc.terminate()
     proc.wait(10)
 
@@ -120,16 +99,10 @@ def smtp_sink(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def amqp_vhost():
-    """A throw-away RabbitMQ vhost, so runs never see each other's queues."""
-    name = f"tilts-test-{uuid.uuid4().hex[:8]}"
-    requests.put(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10).raise_for_status()
-    requests.put(
-        f"{RABBIT_API}/permissions/{quote(name, safe='')}/guest",
-        json={"configure": ".*", "write": ".*", "read": ".*"},
-        timeout=10,
-    ).raise_for_status()
-    yield f"amqp://guest:guest@127.0.0.1:5672/{quote(name, safe='')}"
-    requests.delete(f"{RABBIT_API}/vhosts/{quote(name, safe='')}", timeout=10)
+    """A vhost for the session, so runs never see each other's queues."""
+    uri, drop = make_vhost()
+    yield uri
+    drop()
 
 
 TEST_SECRET = "integration-test-secret-of-32-bytes-or-more"

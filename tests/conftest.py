@@ -9,38 +9,75 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
-from stack import Stack, free_port  # noqa: E402
+from stack import SERVICES, Stack, free_port  # noqa: E402
+from testbed import make_vhost, start_nx  # noqa: E402
 
 from tilts_contracts import settings  # noqa: E402
 
 SECRET = "e2e-test-secret-at-least-32-bytes-long"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory, nx_server, smtp_sink, amqp_vhost):
-    port = free_port()
-    env = {
+def stack_env(amqp_uri: str, mongo_uri: str, mail, port: int, **extra) -> dict:
+    return {
         **os.environ,
         **settings.from_env({}),
-        "AMQP_URI": amqp_vhost,
-        "MONGO_URI": nx_server,
-        "SMTP_HOST": smtp_sink.host,
-        "SMTP_PORT": str(smtp_sink.port),
+        "AMQP_URI": amqp_uri,
+        "MONGO_URI": mongo_uri,
+        "SMTP_HOST": mail.host,
+        "SMTP_PORT": str(mail.port),
         "HTTP_PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "AUTH_SECRET": SECRET,
         "RPC_TIMEOUT": "10",
+        **extra,
     }
-    running = Stack(env, tmp_path_factory.mktemp("stack"))
-    running.mail = smtp_sink
+
+
+def start_stack(var: Path, env: dict, mail, services=SERVICES, **kwargs) -> Stack:
+    running = Stack(env, var, **kwargs)
+    running.mail = mail
     running.url = env["PUBLIC_URL"]
     running.secret = SECRET
     try:
-        running.start_services()
-        running.wait_healthy(120)
-        yield running
-    finally:
+        running.start_services(services)
+        if "gateway" in services:
+            running.wait_healthy(120)
+    except BaseException:
         running.stop()
+        raise
+    return running
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, nx_server, smtp_sink, amqp_vhost):
+    """The shared stack: fast, but tests must not leave open needs in others' way."""
+    env = stack_env(amqp_vhost, nx_server, smtp_sink, free_port())
+    running = start_stack(tmp_path_factory.mktemp("stack"), env, smtp_sink)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def own_stack(tmp_path_factory, smtp_sink):
+    """`own_stack(services=..., **env)`: a private stack (its own vhost and NX-27017),
+    for tests that kill, restart or reconfigure services."""
+    made = []
+
+    def make(services=SERVICES, workers=None, **extra_env):
+        var = tmp_path_factory.mktemp("own-stack")
+        vhost, drop_vhost = make_vhost()
+        mongo, nx = start_nx(var / "nx")
+        env = stack_env(vhost, mongo, smtp_sink, free_port(), **extra_env)
+        running = start_stack(var, env, smtp_sink, services, workers=workers)
+        made.append((running, nx, drop_vhost))
+        return running
+
+    yield make
+    for running, nx, drop_vhost in made:
+        running.stop()
+        nx.terminate()
+        nx.wait(10)
+        drop_vhost()
 
 
 @pytest.fixture

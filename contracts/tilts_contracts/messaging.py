@@ -10,6 +10,7 @@
 
 import functools
 import logging
+import os
 import traceback
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -52,8 +53,11 @@ class Store:
     # collections whose documents may carry events
     outbox_collections: tuple[str, ...] = ()
 
-    def __init__(self, db):
+    def __init__(self, db, exit_after: frozenset[str] = frozenset()):
         self.db = db
+        # fault injection for tests: die right after storing one of these events,
+        # before publishing it (FAULT_EXIT_AFTER_WRITE, empty in every real deployment)
+        self.exit_after = exit_after
 
     def ensure_indexes(self) -> None:
         for name in self.outbox_collections:
@@ -66,7 +70,22 @@ class Store:
         stored = {**doc, VERSION: 1, "revision": 1}
         stored = _with_events(stored, [], [_event(t, stored) for t in event_types])
         self.db[collection].insert_one(stored)
+        self._maybe_die(event_types)
         return stored
+
+    def insert_once(self, collection: str, doc: dict, event_types: Iterable = ()) -> dict:
+        """Insert, or return what a previous delivery of the same request stored.
+
+        RabbitMQ redelivers an RPC whose worker died before answering; the caller picks
+        the new document's id, so the second delivery finds the first one's document.
+        """
+        try:
+            return self.insert(collection, doc, event_types)
+        except DuplicateKeyError:
+            existing = self.db[collection].find_one({"_id": doc["_id"]})
+            if existing is None:
+                raise
+            return existing
 
     def replace(self, collection: str, doc: dict, event_types: Iterable = ()) -> dict:
         """Write `doc` over the version it was read at, with its events; StaleWrite if it moved.
@@ -80,7 +99,15 @@ class Store:
         result = self.db[collection].replace_one({"_id": doc["_id"], VERSION: version}, stored)
         if result.matched_count == 0:
             raise StaleWrite(f"{collection}/{doc['_id']} moved past version {version}")
+        self._maybe_die(event_types)
         return stored
+
+    def _maybe_die(self, event_types: Iterable) -> None:
+        if self.exit_after and self.exit_after & {
+            e[0] if isinstance(e, tuple) else e for e in event_types
+        }:
+            log.critical("FAULT_EXIT_AFTER_WRITE: exiting after the write, before publishing")
+            os._exit(70)
 
     def publish(self, dispatch: Callable[[str, dict], None], collection: str, doc_id: str) -> None:
         """Publish a document's events right after its write; the relay retries failures."""
@@ -187,6 +214,8 @@ class MongoDatabase(DependencyProvider):
         uri = settings.get(self.container.config, "MONGO_URI")
         self.client = MongoClient(uri, serverSelectionTimeoutMS=10000)
         self.db = self.client[settings.database_name(self.container.service_name)]
+        faults = settings.get(self.container.config, "FAULT_EXIT_AFTER_WRITE")
+        self.exit_after = frozenset(filter(None, (f.strip() for f in faults.split(","))))
         self.store_class(self.db).ensure_indexes()
 
     def stop(self):
@@ -196,7 +225,7 @@ class MongoDatabase(DependencyProvider):
         self.client.close()
 
     def get_dependency(self, worker_ctx):
-        return self.store_class(self.db)
+        return self.store_class(self.db, self.exit_after)
 
 
 # Storage outages are worth waiting out; anything else is a bug to park and show.

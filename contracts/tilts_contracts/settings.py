@@ -20,6 +20,8 @@ DEFAULTS: dict[str, str] = {
     "HTTP_PORT": "8000",
     "AUTH_SECRET": "dev-only-secret-change-me-in-production",
     "RPC_TIMEOUT": "10",
+    # fault injection for tests only: event types after whose write a service exits
+    "FAULT_EXIT_AFTER_WRITE": "",
 }
 
 

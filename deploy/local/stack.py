@@ -117,10 +117,13 @@ class Stack:
             for n in range(self.workers.get(name, 1)):
                 self.start_service(name, n)
 
-    def start_service(self, name: str, n: int = 0) -> None:
+    def start_service(self, name: str, n: int = 0, extra_env: dict | None = None) -> str:
+        """Start one worker process of a service; returns its key (name, name-1, ...)."""
         nameko = str(Path(sys.executable).parent / "nameko")
         key = name if n == 0 else f"{name}-{n}"
-        self._spawn(key, [nameko, "run", "--config", str(NAMEKO_CONFIG), f"{name}.service"])
+        argv = [nameko, "run", "--config", str(NAMEKO_CONFIG), f"{name}.service"]
+        self._spawn(key, argv, extra_env)
+        return key
 
     def stop_service(self, key: str, sig=signal.SIGTERM) -> None:
         proc = self.procs.pop(key)
@@ -153,12 +156,12 @@ class Stack:
             time.sleep(0.5)
         raise StackError(f"the stack did not become healthy in {timeout:.0f} s: {last}")
 
-    def _spawn(self, key: str, argv: list[str]) -> None:
+    def _spawn(self, key: str, argv: list[str], extra_env: dict | None = None) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{key}.log", "ab")
         self.procs[key] = subprocess.Popen(
             argv,
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

@@ -36,10 +36,12 @@ def test_an_offer_is_edited_and_cannot_drop_below_what_is_reserved(
 ):
     org = verified_org()
     own, coordinator = client("organisation", org["id"]), client()
-    offer = own.post(f"{stack.url}/api/offers",
-                     json=offer_body(capacity=4, regions=["vidzeme"])).json()
-    need = coordinator.post(f"{stack.url}/api/needs",
-                            json=need_body(quantity=3, region="vidzeme")).json()
+    offer = own.post(
+        f"{stack.url}/api/offers", json=offer_body(capacity=4, regions=["vidzeme"])
+    ).json()
+    need = coordinator.post(
+        f"{stack.url}/api/needs", json=need_body(quantity=3, region="vidzeme")
+    ).json()
     offer = wait_until(
         lambda: own.get(f"{stack.url}/api/offers/{offer['id']}").json(),
         lambda o: o["remaining"] == 1,

@@ -27,10 +27,11 @@ class PledgesService:
 
     # -- offers ----------------------------------------------------------------------
     @rpc
-    def pledge_offer(self, data: dict) -> dict:
+    def pledge_offer(self, data: dict, offer_id: str | None = None) -> dict:
+        """A new offer; `offer_id` (chosen by the caller) makes a redelivered call harmless."""
         fields = api.iso_dates(api.load(api.OfferIn(), data))
-        offer = domain.pledge_offer(fields, new_id("off"), utcnow())
-        self.store.insert("offers", offer, ["offer_pledged"])
+        offer = domain.pledge_offer(fields, offer_id or new_id("off"), utcnow())
+        offer = self.store.insert_once("offers", offer, ["offer_pledged"])
         self.store.publish(self.dispatch, "offers", offer["_id"])
         return api.present(api.Offer, offer)
 
@@ -71,11 +72,12 @@ class PledgesService:
 
     # -- needs -----------------------------------------------------------------------
     @rpc
-    def post_need(self, data: dict) -> dict:
+    def post_need(self, data: dict, need_id: str | None = None) -> dict:
+        """A new need; `need_id` (chosen by the caller) makes a redelivered call harmless."""
         fields = api.iso_dates(api.load(api.NeedIn(), data))
         now = utcnow()
-        need = domain.post_need(fields, new_id("need"), now, now.date())
-        self.store.insert("needs", need, ["need_posted"])
+        need = domain.post_need(fields, need_id or new_id("need"), now, now.date())
+        need = self.store.insert_once("needs", need, ["need_posted"])
         self.store.publish(self.dispatch, "needs", need["_id"])
         return self._present_need(need)
 

@@ -23,12 +23,14 @@ class RegistryService:
         return {"status": "ok" if self.store.ping() else "down"}
 
     @rpc
-    def create_organisation(self, data: dict, by: str) -> dict:
+    def create_organisation(self, data: dict, by: str, org_id: str | None = None) -> dict:
+        """Register an organisation; `org_id` (chosen by the caller) makes a redelivered
+        call return the first delivery's organisation instead of a 409."""
         fields = api.load(api.OrganisationIn(), data)
         now = utcnow()
-        org = domain.register(fields, new_id("org"), now)
+        org = domain.register(fields, org_id or new_id("org"), now)
         org["history"][0]["by"] = by
-        self.store.add(org, "organisation_registered")
+        org = self.store.add(org, "organisation_registered")
         self._publish(org["_id"])
         return api.present(api.Organisation, org)
 

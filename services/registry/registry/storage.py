@@ -48,6 +48,9 @@ class OrganisationStore(Store):
             )
 
     def add(self, org: dict, event_type: str) -> dict:
+        earlier = self.db.organisations.find_one({"_id": org["_id"]})
+        if earlier is not None:  # the same request, delivered again
+            return earlier
         self._refuse_duplicate(org)
         try:
             return self.insert("organisations", org, [event_type])

@@ -1,11 +1,13 @@
 """What every route module shares: settings, id and paging checks, RPC and callers."""
 
+import hashlib
 import re
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 
 from tilts_contracts import settings
+from tilts_contracts.clock import new_id
 from tilts_contracts.errors import Invalid, NotFound
 
 from .. import pages
@@ -48,6 +50,21 @@ def list_args(request, filters: tuple[str, ...]) -> tuple[dict, int, str | None]
     if cursor is not None and not SAFE_CURSOR.match(cursor):
         raise Invalid("cursor is not one this API gave out", {"cursor": [cursor[:60]]})
     return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
+
+
+def creation_id(request, prefix: str, who: Caller) -> str:
+    """The id of a resource this request creates.
+
+    With an `Idempotency-Key` header the id follows from the key (and the caller), so
+    a client that retries after a timeout gets the first resource, not a second one.
+    """
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return new_id(prefix)
+    if len(key) > 200:
+        raise Invalid("Idempotency-Key is too long", {"Idempotency-Key": ["at most 200"]})
+    digest = hashlib.sha256(f"{who.role}:{who.sub}:{who.org}:{prefix}:{key}".encode())
+    return f"{prefix}_{digest.hexdigest()[:24]}"
 
 
 def flag_arg(request, name: str) -> bool:

@@ -1,14 +1,16 @@
 """Needs posted by coordinators (pledges)."""
 
 from ..http import json_response, read_json, route
-from .base import Routes, checked_id, list_args
+from .base import Routes, checked_id, creation_id, list_args
 
 
 class NeedRoutes(Routes):
     @route("POST", "/api/needs")
     def post_need(self, request):
-        self._caller(request, "admin", "coordinator")
-        return json_response(self._rpc("pledges", "post_need", read_json(request)), 201)
+        who = self._caller(request, "admin", "coordinator")
+        data = read_json(request)
+        need = self._rpc("pledges", "post_need", data, creation_id(request, "need", who))
+        return json_response(need, 201)
 
     @route("GET", "/api/needs")
     def list_needs(self, request):

@@ -3,7 +3,7 @@
 from tilts_contracts.errors import Invalid, NotFound
 
 from ..http import json_response, read_json, route
-from .base import SAFE_ID, Routes, checked_id, flag_arg, list_args
+from .base import SAFE_ID, Routes, checked_id, creation_id, flag_arg, list_args
 
 
 class OfferRoutes(Routes):
@@ -22,7 +22,8 @@ class OfferRoutes(Routes):
                 raise Invalid(
                     "no such organisation", {"organisation_id": ["unknown organisation"]}
                 ) from exc
-        return json_response(self._rpc("pledges", "pledge_offer", data), 201)
+        offer_id = creation_id(request, "off", who)
+        return json_response(self._rpc("pledges", "pledge_offer", data, offer_id), 201)
 
     @route("GET", "/api/offers")
     def list_offers(self, request):

@@ -1,14 +1,16 @@
 """The directory of organisations (registry)."""
 
 from ..http import json_response, read_json, route
-from .base import Routes, checked_id, list_args
+from .base import Routes, checked_id, creation_id, list_args
 
 
 class OrganisationRoutes(Routes):
     @route("POST", "/api/organisations")
     def create_organisation(self, request):
         who = self._caller(request, "admin", "coordinator")
-        org = self._rpc("registry", "create_organisation", read_json(request), who.sub)
+        data = read_json(request)
+        org_id = creation_id(request, "org", who)
+        org = self._rpc("registry", "create_organisation", data, who.sub, org_id)
         return json_response(org, 201)
 
     @route("GET", "/api/organisations")
