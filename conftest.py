@@ -71,18 +71,20 @@ class MailSink:
             self.proc.terminate()
             self.proc.wait(10)
 
-    def messages(self, to: str | None = None) -> list:
+    def messages(self, to: str | None = None, subject: str = "") -> list:
+        """Messages to `to` (all if None) whose subject contains `subject`, oldest first."""
         found = []
         for path in sorted(self.dir.glob("*.eml")):
             msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
             if to is None or to.lower() in str(msg["To"]).lower():
-                found.append(msg)
+                if subject in str(msg["Subject"]):
+                    found.append(msg)
         return found
 
-    def wait_for(self, to: str, count: int = 1, timeout: float = 30) -> list:
+    def wait_for(self, to: str, count: int = 1, timeout: float = 30, subject: str = "") -> list:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.messages(to)
+            found = self.messages(to, subject)
             if len(found) >= count:
                 return found
             time.sleep(0.2)

@@ -20,6 +20,10 @@ DEFAULTS: dict[str, str] = {
     "HTTP_PORT": "8000",
     "AUTH_SECRET": "dev-only-secret-change-me-in-production",
     "RPC_TIMEOUT": "10",
+    "COORDINATOR_EMAIL": "",
+    "NOTIFY_RETRY_SECONDS": "10",
+    "NOTIFY_MAX_ATTEMPTS": "8",
+    "DIGEST_HOUR": "7",
     # fault injection for tests only: event types after whose write a service exits
     "FAULT_EXIT_AFTER_WRITE": "",
 }

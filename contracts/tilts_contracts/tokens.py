@@ -82,3 +82,25 @@ def read_response_link(secret: str, token: str) -> dict:
     if claims.get("purpose") != RESPOND_PURPOSE or not claims.get("match"):
         raise LinkInvalid()
     return claims
+
+
+UNSUBSCRIBE_PURPOSE = "digest-off"
+
+
+def sign_unsubscribe_link(secret: str, organisation_id: str, expires: datetime) -> str:
+    """The token in a digest's List-Unsubscribe link: switch that organisation to single emails."""
+    claims = {"purpose": UNSUBSCRIBE_PURPOSE, "org": organisation_id, "exp": expires}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def read_unsubscribe_link(secret: str, token: str) -> str:
+    """The organisation id of an unsubscribe token; LinkExpired / LinkInvalid otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise LinkExpired() from exc
+    except jwt.PyJWTError as exc:
+        raise LinkInvalid() from exc
+    if claims.get("purpose") != UNSUBSCRIBE_PURPOSE or not claims.get("org"):
+        raise LinkInvalid()
+    return claims["org"]

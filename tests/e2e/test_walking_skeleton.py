@@ -88,7 +88,7 @@ def test_a_need_reaches_an_organisation_by_email_and_one_click_matches_it(stack)
     assert need["status"] == "open"
 
     # 4. matching proposes the offer; notify emails the organisation in Latvian
-    [msg] = stack.mail.wait_for(email_address, timeout=45)
+    [msg] = stack.mail.wait_for(email_address, timeout=45, subject="Lūgums palīdzēt")
     assert "Lūgums palīdzēt" in msg["Subject"]
     assert msg["Content-Language"] == "lv"
     text = msg.get_body(("plain",)).get_content()

@@ -66,4 +66,4 @@ def test_a_need_stored_before_a_crash_is_still_announced_and_matched(own_stack, 
         timeout=30,
     )
     assert [m["status"] for m in need["matches"]] == ["proposed"]
-    running.mail.wait_for("kurzeme-crash@example.org", timeout=30)
+    running.mail.wait_for("kurzeme-crash@example.org", timeout=30, subject="Lūgums palīdzēt")

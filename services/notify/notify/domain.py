@@ -1,15 +1,15 @@
-"""The notification outbox: what to send, to whom, and when to try again. Pure."""
+"""The notification outbox: what to send, to whom, when to try again, what to hold
+for a digest. Pure: no I/O, no clock of its own."""
 
 from datetime import datetime, timedelta
 
-from tilts_contracts.clock import iso
+from tilts_contracts.clock import iso, parse_iso
 
-MAX_ATTEMPTS = 8
-FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
 # "not claimed": a time, not "", so every comparison is between times (NX-27017 reads
 # date-like strings in update filters as dates, and "" never compares with a date)
 NEVER = "1970-01-01T00:00:00Z"
+IMMEDIATE_URGENCIES = ("critical", "high")
 
 
 def queue(
@@ -20,16 +20,19 @@ def queue(
     context: dict,
     now: datetime,
     reply_to: str | None = None,
+    hold: bool = False,
+    organisation_id: str | None = None,
 ) -> dict:
-    """A message waiting to be sent; `key` comes from the event, so it is queued once."""
+    """A message to send (or to hold for the digest); `key` comes from the event."""
     return {
         "_id": key,
         "recipient": recipient,
+        "organisation_id": organisation_id,
         "template": template,
         "language": language,
         "context": context,
         "reply_to": reply_to,
-        "status": "pending",
+        "status": "held" if hold else "pending",
         "attempts": 0,
         "last_error": None,
         "message_id": None,
@@ -40,9 +43,9 @@ def queue(
     }
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before attempt `attempts + 1`: 10 s, 20 s, 40 s ... at most an hour."""
-    return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+def backoff(attempts: int, first: timedelta) -> timedelta:
+    """Wait before attempt `attempts + 1`: first, 2x, 4x ... at most an hour."""
+    return min(first * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
 def sent(note: dict, now: datetime) -> dict:
@@ -56,16 +59,18 @@ def sent(note: dict, now: datetime) -> dict:
     }
 
 
-def failed_attempt(note: dict, error: str, now: datetime) -> dict:
+def failed_attempt(
+    note: dict, error: str, now: datetime, first_retry: timedelta, max_attempts: int
+) -> dict:
     """Count a failed send; after the last attempt the message is marked failed."""
     attempts = note["attempts"] + 1
-    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+    status = "failed" if attempts >= max_attempts else "pending"
     return {
         **note,
         "status": status,
         "attempts": attempts,
         "last_error": error[:500],
-        "next_attempt_at": iso(now + backoff(attempts)),
+        "next_attempt_at": iso(now + backoff(attempts, first_retry)),
         "claimed_until": NEVER,
         "updated_at": iso(now),
     }
@@ -79,5 +84,41 @@ def resend(note: dict, now: datetime) -> dict:
         "attempts": 0,
         "next_attempt_at": iso(now),
         "claimed_until": NEVER,
+        "last_error": None,
         "updated_at": iso(now),
     }
+
+
+def wants_digest(contact: dict | None, urgency: str) -> bool:
+    """Digest for non-urgent requests, if the organisation chose it."""
+    return (
+        bool(contact)
+        and contact.get("delivery") == "digest"
+        and (urgency not in IMMEDIATE_URGENCIES)
+    )
+
+
+def why_chosen(breakdown: dict, regions_match: bool) -> list[str]:
+    """The parts of a score worth saying in words, strongest reasons first."""
+    reasons = ["region" if regions_match else "nationwide"]
+    if breakdown.get("language", 0) >= 1:
+        reasons.append("language")
+    if breakdown.get("capacity", 0) >= 1:
+        reasons.append("capacity")
+    if breakdown.get("responsiveness", 0) >= 0.6:
+        reasons.append("responsiveness")
+    if breakdown.get("fairness", 0) >= 1:
+        reasons.append("fairness")
+    return reasons
+
+
+def reminder_at(created_at: str, respond_by: str) -> str:
+    """Half-way between the proposal and its deadline."""
+    start, end = parse_iso(created_at), parse_iso(respond_by)
+    return iso(start + (end - start) / 2)
+
+
+def next_digest(now: datetime, hour: int) -> datetime:
+    """The next daily digest time (UTC hour) after `now`."""
+    today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return today if today > now else today + timedelta(days=1)

@@ -4,7 +4,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
 from tilts_contracts import taxonomy
 
@@ -15,7 +15,7 @@ def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("notify", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
+        undefined=ChainableUndefined,  # optional fields may be absent from a payload
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -43,6 +43,9 @@ def compose(sender: str, note: dict, subject: str, text: str, html: str) -> Emai
     msg["X-Tilts-Notification"] = note["_id"]
     if note.get("reply_to"):
         msg["Reply-To"] = note["reply_to"]
+    if note.get("list_unsubscribe"):  # digests: one-click opt-out (RFC 2369, RFC 8058)
+        msg["List-Unsubscribe"] = f"<{note['list_unsubscribe']}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
     msg["Content-Language"] = note["language"]  # after: set_content clears Content-*
