@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from nameko.events import SERVICE_POOL
 from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
 from nameko_amqp_retry.decorators import backoff_factory
 from nameko_amqp_retry.events import event_handler
 from pymongo import ASCENDING, MongoClient
@@ -276,3 +277,19 @@ def consumes(source: str, event_type: str):
         return event_handler(source, event_type, handler_type=SERVICE_POOL)(handle)
 
     return decorate
+
+
+class Operable:
+    """RPCs every backend service answers for operators: health and parked events.
+
+    Mixed into each service class; the service provides `self.store`.
+    """
+
+    @rpc
+    def health(self) -> dict:
+        return {"status": "ok" if self.store.ping() else "down"}
+
+    @rpc
+    def parked_events(self, limit: int = 100) -> list:
+        """Events this service could not handle, newest first, with the reason."""
+        return self.store.parked(limit)

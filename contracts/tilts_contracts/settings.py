@@ -24,6 +24,9 @@ DEFAULTS: dict[str, str] = {
     "NOTIFY_RETRY_SECONDS": "10",
     "NOTIFY_MAX_ATTEMPTS": "8",
     "DIGEST_HOUR": "7",
+    "RESPOND_HOURS": "critical=4,high=24,normal=72,low=168",
+    # tests only: lets matching's clock be moved over RPC
+    "TEST_CLOCK": "false",
     # fault injection for tests only: event types after whose write a service exits
     "FAULT_EXIT_AFTER_WRITE": "",
 }

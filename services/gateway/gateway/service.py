@@ -2,6 +2,7 @@
 
 # modules, not classes: `nameko run gateway.service` serves every class it finds here
 from .routes import (
+    admin,
     health,
     matches,
     needs,
@@ -22,6 +23,7 @@ class GatewayService(
     notifications.NotificationRoutes,
     respond.RespondRoutes,
     public.PublicRoutes,
+    admin.AdminRoutes,
 ):
     """Every route group's handlers, served by one nameko service."""
 

@@ -86,8 +86,23 @@ def rank(
     return sorted(ranked, key=lambda c: (-c.score, c.offer["_id"]))
 
 
+DEFAULT_RESPOND_HOURS = {k: float(v["respond_hours"]) for k, v in URGENCIES.items()}
+
+
+def parse_respond_hours(text: str) -> dict[str, float]:
+    """`critical=4,high=24,...` from config; unnamed urgencies keep the design's hours."""
+    hours = dict(DEFAULT_RESPOND_HOURS)
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, _, value = part.partition("=")
+        if name.strip() not in hours:
+            raise ValueError(f"RESPOND_HOURS: unknown urgency {name.strip()!r}")
+        hours[name.strip()] = float(value)
+    return hours
+
+
 def respond_by(urgency: str, now: datetime, hours: dict[str, float] | None = None) -> datetime:
-    table = hours or {k: v["respond_hours"] for k, v in URGENCIES.items()}
+    """The deadline for an answer: critical 4 h, high 24 h, normal 72 h, low 7 days."""
+    table = hours or DEFAULT_RESPOND_HOURS
     return now + timedelta(hours=table.get(urgency, table["normal"]))
 
 

@@ -4,31 +4,54 @@ import logging
 from datetime import timedelta
 
 from nameko.events import EventDispatcher
+from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from tilts_contracts import api
+from tilts_contracts import api, messaging, settings
 from tilts_contracts.clock import iso, new_id, utcnow
-from tilts_contracts.errors import Conflict
+from tilts_contracts.errors import Conflict, Forbidden
 from tilts_contracts.messaging import MongoDatabase, StaleWrite, consumes, retry_stale
 
 from . import domain
-from .storage import MatchingStore
+from .storage import MatchingStore, with_open_ends
 
 log = logging.getLogger(__name__)
 MATCH_FILTERS = ("need_id", "organisation_id", "status", "offer_id")
 FAIRNESS_WINDOW = timedelta(days=30)
 
 
-class MatchingService:
+class Clock(DependencyProvider):
+    """Now, and how long organisations have to answer; tests may move the clock only
+    where TEST_CLOCK is on (it never is in a deployment)."""
+
+    def setup(self):
+        config = self.container.config
+        self.movable = settings.flag(config, "TEST_CLOCK")
+        self.respond_hours = domain.parse_respond_hours(settings.get(config, "RESPOND_HOURS"))
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class MatchingService(messaging.Operable):  # via the module: `nameko run` serves all it sees
     name = "matching"
 
     store: MatchingStore = MongoDatabase(MatchingStore)
+    clock: Clock = Clock()
     dispatch = EventDispatcher()
 
+    def _now(self):
+        if not self.clock.movable:
+            return utcnow()
+        return utcnow() + timedelta(seconds=self.store.clock_offset())
+
     @rpc
-    def health(self) -> dict:
-        return {"status": "ok" if self.store.ping() else "down"}
+    def shift_clock(self, seconds: float) -> dict:
+        """Move matching's clock forward (tests of expiry); refused unless TEST_CLOCK."""
+        if not self.clock.movable:
+            raise Forbidden("the clock can only be moved where TEST_CLOCK is on")
+        return {"offset_seconds": self.store.shift_clock(float(seconds)), "now": iso(self._now())}
 
     # -- what the registry and pledges tell us --------------------------------------
     @consumes("registry", "organisation_registered")
@@ -68,7 +91,11 @@ class MatchingService:
             if held.get("revision", 0) >= offer["revision"]:
                 return None
             allocated = held["capacity"] - held["remaining"]
-            fields = {k: v for k, v in offer.items() if k not in ("id", "remaining", "status")}
+            fields = {
+                k: v
+                for k, v in with_open_ends(offer).items()
+                if k not in ("id", "remaining", "status")
+            }
             fields["remaining"] = offer["capacity"] - allocated
             if offer["status"] == "withdrawn":
                 fields["status"] = "withdrawn"
@@ -182,14 +209,10 @@ class MatchingService:
     def counts(self) -> dict:
         return self.store.counts()
 
-    @rpc
-    def parked_events(self, limit: int = 100) -> list:
-        return self.store.parked(limit)
-
     @timer(interval=5)
     def expire_overdue(self):
         """Proposals nobody answered in time go to the next candidate."""
-        for match in self.store.due(iso(utcnow())):
+        for match in self.store.due(iso(self._now())):
             try:
                 self._answer(match["_id"], "expire", None)
             except Conflict:
@@ -206,9 +229,9 @@ class MatchingService:
         need = self.store.get_need(need_id)
         if need["status"] not in ("open", "unmatched"):
             return
-        now = utcnow()
+        now = self._now()
         asked = {m["organisation_id"] for m in self.store.matches_of_need(need_id)}
-        offers = self.store.candidate_offers(need)
+        offers = self.store.candidate_offers(need, now.date().isoformat())
         stats = self.store.organisation_stats(
             {o["organisation_id"] for o in offers}, iso(now - FAIRNESS_WINDOW)
         )
@@ -227,7 +250,7 @@ class MatchingService:
         self._report_gap(need_id)
 
     def _propose(self, need: dict, candidate: domain.Candidate, quantity: int, now) -> None:
-        deadline = domain.respond_by(need.get("urgency", "normal"), now)
+        deadline = domain.respond_by(need.get("urgency", "normal"), now, self.clock.respond_hours)
         match = domain.propose(new_id("mat"), need, candidate, quantity, now, deadline)
         offer = self.store.get_offer(candidate.offer["_id"])
         org = self.store.organisation(offer["organisation_id"]) or {}
@@ -273,7 +296,9 @@ class MatchingService:
 
     def _answer(self, match_id: str, action: str, organisation_id: str | None) -> dict:
         def attempt():
-            match = domain.answer(self.store.get_match(match_id), action, utcnow(), organisation_id)
+            match = domain.answer(
+                self.store.get_match(match_id), action, self._now(), organisation_id
+            )
             return self._settle(match)
 
         match = retry_stale(attempt)
@@ -323,7 +348,7 @@ class MatchingService:
             current = self.store.get_match(match_id)
             if current["status"] != "proposed":
                 return None
-            return self._settle(domain.cancel(current, utcnow()))
+            return self._settle(domain.cancel(current, self._now()))
 
         return retry_stale(attempt) is not None
 

@@ -11,6 +11,16 @@ from tilts_contracts.errors import NotFound
 from tilts_contracts.messaging import VERSION, Store
 from tilts_contracts.taxonomy import NATIONWIDE
 
+CANDIDATE_POOL = 200
+# an open-ended availability is stored as the widest dates, so the candidate query is
+# two plain range conditions (no null tests, which NX-27017 mishandles inside $and)
+OPEN_START, OPEN_END = "0001-01-01", "9999-12-31"
+
+
+def with_open_ends(offer: dict) -> dict:
+    return {**offer, "available_from": offer.get("available_from") or OPEN_START,
+            "available_until": offer.get("available_until") or OPEN_END}
+
 
 class MatchingStore(Store):
     outbox_collections = ("matches", "needs")
@@ -23,6 +33,7 @@ class MatchingStore(Store):
                 ("status", ASCENDING),
                 ("org_status", ASCENDING),
                 ("regions", ASCENDING),
+                ("remaining", ASCENDING),
             ]
         )
         self.db.offers.create_index([("organisation_id", ASCENDING)])
@@ -68,7 +79,7 @@ class MatchingStore(Store):
     def add_offer(self, offer: dict) -> bool:
         org = self.organisation(offer["organisation_id"]) or {}
         doc = {
-            **offer,
+            **with_open_ends(offer),
             "_id": offer["id"],
             "remaining": offer["capacity"],
             "org_status": org.get("status", "unknown"),
@@ -87,19 +98,37 @@ class MatchingStore(Store):
         )
         return result.matched_count == 1
 
-    def candidate_offers(self, need: dict) -> list[dict]:
-        """Active offers of verified organisations that could serve the need's place."""
-        return list(
-            self.db.offers.find(
-                {
-                    "domain": need["domain"],
-                    "status": "active",
-                    "org_status": "verified",
-                    "regions": {"$in": [need["region"], NATIONWIDE]},
-                    "remaining": {"$gt": 0},
-                }
-            )
+    def candidate_offers(self, need: dict, today: str, pool: int = CANDIDATE_POOL) -> list[dict]:
+        """Offers that meet the need's hard rules, found by one indexed query.
+
+        At most `pool` of them, those with the most free capacity, are scored: with
+        thousands of offers for one domain and region, scoring all would make every
+        need as slow as the whole wall is large.
+        """
+        when = need.get("needed_by") or today
+        query = {
+            "domain": need["domain"],
+            "status": "active",
+            "org_status": "verified",
+            "regions": {"$in": [need["region"], NATIONWIDE]},
+            "remaining": {"$gt": 0},
+            "available_from": {"$lte": when},
+            "available_until": {"$gte": when},
+        }
+        if need.get("languages"):
+            query["languages"] = {"$in": list(need["languages"])}
+        return list(self.db.offers.find(query).sort("remaining", -1).limit(pool))
+
+    # -- a clock tests can move (only where TEST_CLOCK is on) --------------------------
+    def clock_offset(self) -> float:
+        doc = self.db.clock.find_one({"_id": "clock"})
+        return doc["offset_seconds"] if doc else 0.0
+
+    def shift_clock(self, seconds: float) -> float:
+        self.db.clock.update_one(
+            {"_id": "clock"}, {"$inc": {"offset_seconds": seconds}}, upsert=True
         )
+        return self.clock_offset()
 
     def reserve(self, offer_id: str, quantity: int) -> bool:
         result = self.db.offers.update_one(

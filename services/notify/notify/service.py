@@ -8,7 +8,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from tilts_contracts import api, settings
+from tilts_contracts import api, messaging, settings
 from tilts_contracts.clock import iso, new_id, parse_iso, utcnow
 from tilts_contracts.errors import Invalid
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
@@ -72,16 +72,12 @@ def match_context(postman: Postman, match: dict) -> dict:
     }
 
 
-class NotifyService:
+class NotifyService(messaging.Operable):  # via the module: `nameko run` serves all it sees
     name = "notify"
 
     store: NotificationStore = MongoDatabase(NotificationStore)
     postman: Postman = Postman()
     dispatch = EventDispatcher()
-
-    @rpc
-    def health(self) -> dict:
-        return {"status": "ok" if self.store.ping() else "down"}
 
     # -- organisations, as the registry tells us ------------------------------------
     @consumes("registry", "organisation_registered")

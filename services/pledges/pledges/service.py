@@ -4,7 +4,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from tilts_contracts import api
+from tilts_contracts import api, messaging
 from tilts_contracts.clock import iso, new_id, utcnow
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
 
@@ -15,15 +15,11 @@ OFFER_FILTERS = ("domain", "region", "organisation_id", "status")
 NEED_FILTERS = ("domain", "region", "status", "urgency")
 
 
-class PledgesService:
+class PledgesService(messaging.Operable):  # via the module: `nameko run` serves all it sees
     name = "pledges"
 
     store: PledgeStore = MongoDatabase(PledgeStore)
     dispatch = EventDispatcher()
-
-    @rpc
-    def health(self) -> dict:
-        return {"status": "ok" if self.store.ping() else "down"}
 
     # -- offers ----------------------------------------------------------------------
     @rpc

@@ -4,7 +4,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from tilts_contracts import api
+from tilts_contracts import api, messaging
 from tilts_contracts.clock import new_id, utcnow
 from tilts_contracts.messaging import MongoDatabase, retry_stale
 
@@ -12,15 +12,11 @@ from . import domain
 from .storage import OrganisationStore
 
 
-class RegistryService:
+class RegistryService(messaging.Operable):  # via the module: `nameko run` serves all it sees
     name = "registry"
 
     store: OrganisationStore = MongoDatabase(OrganisationStore)
     dispatch = EventDispatcher()
-
-    @rpc
-    def health(self) -> dict:
-        return {"status": "ok" if self.store.ping() else "down"}
 
     @rpc
     def create_organisation(self, data: dict, by: str, org_id: str | None = None) -> dict:

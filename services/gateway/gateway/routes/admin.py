@@ -1,0 +1,17 @@
+"""What admins need to see: events the services could not handle."""
+
+from ..http import json_response, route
+from .base import SERVICES, Routes
+
+
+class AdminRoutes(Routes):
+    @route("GET", "/api/admin/parked-events")
+    def parked_events(self, request):
+        """Every backend's parked events (unknown schema version, malformed, or a bug)."""
+        self._caller(request, "admin")
+        items = []
+        for name in SERVICES:
+            for event in self._rpc(name, "parked_events", 100):
+                items.append({"service": name, **event})
+        items.sort(key=lambda e: e.get("parked_at", ""), reverse=True)
+        return json_response({"items": items, "next": None})

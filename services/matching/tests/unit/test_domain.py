@@ -1,0 +1,98 @@
+"""Matching rules without a broker: eligibility, ranking, deadlines, transitions."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from matching import domain
+from tilts_contracts.errors import Conflict, Forbidden
+
+TODAY = date(2026, 11, 24)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def offer(**fields):
+    return {
+        "_id": fields.pop("_id", "off_1"),
+        "organisation_id": fields.pop("org", "org_1"),
+        "domain": "legal",
+        "status": "active",
+        "org_status": "verified",
+        "remaining": 3,
+        "regions": ["riga"],
+        "languages": ["lv", "ru"],
+        **fields,
+    }
+
+
+NEED = {
+    "_id": "need_1",
+    "domain": "legal",
+    "region": "riga",
+    "languages": ["ru"],
+    "quantity": 2,
+    "urgency": "high",
+    "needed_by": "2026-12-01",
+}
+
+
+@pytest.mark.parametrize(
+    "change, eligible",
+    [
+        ({}, True),
+        ({"org_status": "pending"}, False),
+        ({"status": "withdrawn"}, False),
+        ({"domain": "health"}, False),
+        ({"remaining": 0}, False),
+        ({"regions": ["latgale"]}, False),
+        ({"regions": ["nationwide"]}, True),
+        ({"languages": ["lv"]}, False),
+        ({"available_from": "2026-12-02"}, False),
+        ({"available_until": "2026-11-30"}, False),
+        ({"available_from": "2026-11-01", "available_until": "2026-12-31"}, True),
+    ],
+)
+def test_the_matching_rules(change, eligible):
+    assert domain.is_candidate(offer(**change), NEED, TODAY) is eligible
+
+
+def test_ranking_prefers_region_then_language_then_answers_and_fairness():
+    local = offer(_id="off_local", org="org_a")
+    nationwide = offer(_id="off_far", org="org_b", regions=["nationwide"])
+    busy = offer(_id="off_busy", org="org_c")
+    stats = {"org_c": {"recent": 4, "asked": 4}}
+    ranked = domain.rank([nationwide, busy, local], NEED, 2, stats, set(), TODAY)
+    assert [c.offer["_id"] for c in ranked] == ["off_local", "off_busy", "off_far"]
+    assert ranked[0].breakdown["region"] == 1.0 and ranked[2].breakdown["region"] == 0.5
+
+
+def test_an_organisation_already_asked_is_left_out():
+    ranked = domain.rank([offer(org="org_a")], NEED, 2, {}, {"org_a"}, TODAY)
+    assert ranked == []
+
+
+def test_responsiveness_rewards_accepting_and_punishes_silence():
+    good = domain.score(offer(), NEED, 2, {"asked": 4, "accepted": 4}).breakdown
+    silent = domain.score(offer(), NEED, 2, {"asked": 4, "expired": 4}).breakdown
+    assert good["responsiveness"] > 0.5 > silent["responsiveness"]
+
+
+def test_deadlines_follow_urgency_and_config():
+    assert domain.respond_by("critical", NOW).hour == 16
+    assert (domain.respond_by("low", NOW) - NOW).days == 7
+    hours = domain.parse_respond_hours("critical=1,normal=48")
+    assert hours["critical"] == 1 and hours["high"] == 24 and hours["normal"] == 48
+    with pytest.raises(ValueError):
+        domain.parse_respond_hours("urgent=1")
+
+
+def test_answers_move_a_match_once_and_only_for_its_organisation():
+    match = {"_id": "mat_1", "organisation_id": "org_a", "status": "proposed"}
+    accepted = domain.answer(match, "accept", NOW, "org_a")
+    assert accepted["status"] == "accepted"
+    with pytest.raises(Conflict):
+        domain.answer(accepted, "decline", NOW)
+    with pytest.raises(Forbidden):
+        domain.answer(match, "accept", NOW, "org_b")
+    assert domain.answer(accepted, "fulfil", NOW)["status"] == "fulfilled"
+    assert domain.releases("declined") and not domain.releases("accepted")
