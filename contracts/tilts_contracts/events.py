@@ -31,6 +31,9 @@ class OrganisationPayload(_Payload):
     languages = fields.List(fields.String(), load_default=list)
     status = fields.String(required=True)
     updated_at = fields.String()
+    # offers sent with the questionnaire, waiting for verification (pledges creates them)
+    held_offers = fields.List(fields.Dict(), load_default=list)
+    erased = fields.Boolean(load_default=False)
 
 
 class OfferPayload(_Payload):

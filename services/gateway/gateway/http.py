@@ -114,6 +114,11 @@ class UnsupportedMedia(TiltsError):
     status = 415
 
 
+class TooManyRequests(TiltsError):
+    code = "too_many_requests"
+    status = 429
+
+
 def call(proxy, method: str, *args, timeout: float, **kwargs):
     """An RPC that gives up after `timeout` seconds with 503, instead of hanging."""
     try:

@@ -18,8 +18,11 @@ OPEN_START, OPEN_END = "0001-01-01", "9999-12-31"
 
 
 def with_open_ends(offer: dict) -> dict:
-    return {**offer, "available_from": offer.get("available_from") or OPEN_START,
-            "available_until": offer.get("available_until") or OPEN_END}
+    return {
+        **offer,
+        "available_from": offer.get("available_from") or OPEN_START,
+        "available_until": offer.get("available_until") or OPEN_END,
+    }
 
 
 class MatchingStore(Store):
@@ -64,6 +67,20 @@ class MatchingStore(Store):
         self.db.offers.update_many(
             {"organisation_id": doc["_id"]}, {"$set": {"org_status": doc["status"]}}
         )
+        if org.get("erased"):  # forget the contact data copied onto its matches
+            self.db.matches.update_many(
+                {"organisation_id": doc["_id"]},
+                {
+                    "$set": {
+                        "organisation": {
+                            "id": doc["_id"],
+                            "name": doc["name"],
+                            "email": None,
+                            "preferred_language": doc["preferred_language"],
+                        }
+                    }
+                },
+            )
         return True
 
     def organisation(self, org_id: str) -> dict | None:

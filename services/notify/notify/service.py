@@ -88,6 +88,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
     @consumes("registry", "organisation_updated")
     def on_organisation_updated(self, env, org):
         self.store.record_contact(org)
+        if org.get("erased"):
+            self.store.forget_organisation(org["id"])
 
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):

@@ -79,6 +79,18 @@ class NotificationStore(Store):
                 {"_id": org["id"], "revision": {"$lt": fields["revision"]}}, {"$set": fields}
             )
 
+    def forget_organisation(self, org_id: str) -> None:
+        """Erasure: no address or message content of this organisation stays here."""
+        self.db.notifications.update_many(
+            {"organisation_id": org_id, "status": {"$in": ["pending", "held"]}},
+            {"$set": {"status": "failed", "last_error": "the organisation's data was erased"}},
+        )
+        self.db.notifications.update_many(
+            {"organisation_id": org_id},
+            {"$set": {"recipient": "erased", "context": {}, "reply_to": None}},
+        )
+        self.db.reminders.delete_many({"match.organisation_id": org_id})
+
     def contact(self, org_id: str) -> dict | None:
         return self.db.contacts.find_one({"_id": org_id})
 

@@ -1,5 +1,7 @@
 """The pledges service: the resource wall of offers, and the needs they meet."""
 
+import hashlib
+
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -134,6 +136,18 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
         offers = self.store.live_offers()
         delivered = self.store.delivered_by_offer()
         return {"domains": views.commitments(offers, delivered), "generated_at": iso(utcnow())}
+
+    # -- what the registry tells us --------------------------------------------------
+    @consumes("registry", "organisation_verified")
+    def on_organisation_verified(self, env, org):
+        """Offers sent with the questionnaire go on the wall once the sender is verified."""
+        for number, held in enumerate(org.get("held_offers") or []):
+            offer_id = "off_" + hashlib.sha256(f"{org['id']}:{number}".encode()).hexdigest()[:24]
+            data = {**held, "organisation_id": org["id"]}
+            fields = api.iso_dates(api.load(api.OfferIn(), data))
+            offer = domain.pledge_offer(fields, offer_id, utcnow())
+            self.store.insert_once("offers", offer, ["offer_pledged"])
+            self.store.publish(self.dispatch, "offers", offer_id)
 
     # -- what matching tells us ------------------------------------------------------
     @consumes("matching", "match_proposed")

@@ -4,8 +4,9 @@ import re
 import unicodedata
 from datetime import datetime
 
+from tilts_contracts import api
 from tilts_contracts.clock import iso
-from tilts_contracts.errors import Conflict
+from tilts_contracts.errors import Conflict, Invalid
 
 # legal-form words that do not make two organisations different
 LEGAL_FORMS = {
@@ -95,3 +96,40 @@ def update(org: dict, changes: dict, by: str, now: datetime) -> dict:
     entry = {"at": stamp, "action": "updated", "by": by, "fields": sorted(changes)}
     updated["history"] = [*org.get("history", []), entry]
     return updated
+
+
+ANONYMOUS = "Anonymous organisation"
+
+
+def erase(org: dict, by: str, now: datetime) -> dict:
+    """Anonymise an organisation: name, contact and free-text fields go (any of them may
+    name a person); its id, status, domains and history stay, so offers it made still
+    count in the commitment document as an anonymous organisation's."""
+    stamp = iso(now)
+    return {
+        **org,
+        "name": ANONYMOUS,
+        "email": None,
+        "phone": None,
+        "website": None,
+        "description": "",
+        "held_offers": [],
+        "name_key": f"erased:{org['_id']}",
+        "email_key": f"erased:{org['_id']}",
+        "search_key": "",
+        "erased": True,
+        "erased_at": stamp,
+        "updated_at": stamp,
+        "history": [*org.get("history", []), {"at": stamp, "action": "erased", "by": by}],
+    }
+
+
+def held_offer_problems(offers: list) -> dict:
+    """Errors of each offer in a questionnaire, keyed by its position."""
+    problems = {}
+    for i, offer in enumerate(offers):
+        try:
+            api.load(api.OfferEdit(), offer)
+        except Invalid as exc:
+            problems[str(i)] = exc.details
+    return problems

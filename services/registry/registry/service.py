@@ -6,6 +6,7 @@ from nameko.timer import timer
 
 from tilts_contracts import api, messaging
 from tilts_contracts.clock import new_id, utcnow
+from tilts_contracts.errors import Conflict, Invalid
 from tilts_contracts.messaging import MongoDatabase, retry_stale
 
 from . import domain
@@ -28,6 +29,79 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
         org["history"][0]["by"] = by
         org = self.store.add(org, "organisation_registered")
         self._publish(org["_id"])
+        return api.present(api.Organisation, org)
+
+    @rpc
+    def submit_questionnaire(self, data: dict, org_id: str | None = None) -> dict:
+        """An organisation describes itself and its offers; it waits, pending, for a
+        coordinator, and its offers wait with it (pledges creates them on verification)."""
+        if not isinstance(data, dict):
+            raise Invalid("the body must be a JSON object", {"_schema": ["expected an object"]})
+        offers = data.get("offers", [])
+        if not isinstance(offers, list) or len(offers) > 50:
+            raise Invalid("offers must be a list of at most 50", {"offers": ["a list, at most 50"]})
+        fields_data = {k: v for k, v in data.items() if k != "offers"}
+        problems = {}
+        try:
+            fields = api.load(api.OrganisationIn(), fields_data)
+        except Invalid as exc:
+            problems.update(exc.details)
+        offer_problems = domain.held_offer_problems(offers)
+        if offer_problems:
+            problems["offers"] = offer_problems
+        if problems:
+            raise Invalid(f"invalid fields: {', '.join(sorted(problems))}", problems)
+        org = domain.register(fields, org_id or new_id("org"), utcnow())
+        org["history"][0]["by"] = "questionnaire"
+        org["source"] = "questionnaire"
+        org["held_offers"] = [api.iso_dates(api.load(api.OfferEdit(), o)) for o in offers]
+        org = self.store.add(org, "organisation_registered")
+        self._publish(org["_id"])
+        return {**api.present(api.Organisation, org), "held_offers": len(org["held_offers"])}
+
+    @rpc
+    def import_rows(self, rows: list, by: str) -> list:
+        """Register many organisations; one report line a row: created, duplicate or invalid."""
+        report = []
+        for number, row in enumerate(rows, start=1):
+            try:
+                fields = api.load(api.OrganisationIn(), row)
+                org = domain.register(fields, new_id("org"), utcnow())
+                org["history"][0]["by"] = by
+                org = self.store.add(org, "organisation_registered")
+            except Invalid as exc:
+                report.append({"row": number, "result": "invalid", "errors": exc.details})
+                continue
+            except Conflict as exc:
+                report.append(
+                    {
+                        "row": number,
+                        "result": "duplicate",
+                        "existing_id": exc.details.get("existing_id"),
+                    }
+                )
+                continue
+            self._publish(org["_id"])
+            report.append({"row": number, "result": "created", "id": org["_id"]})
+        return report
+
+    @rpc
+    def export_organisation(self, org_id: str) -> dict:
+        """Everything the registry holds about one organisation (data-subject access)."""
+        org = self.store.get(org_id)
+        held = {k: v for k, v in org.items() if not k.startswith("_") and not k.endswith("_key")}
+        return {"organisation": {"id": org["_id"], **held}}
+
+    @rpc
+    def erase_organisation(self, org_id: str, by: str) -> dict:
+        """Anonymise an organisation; others forget its contact data on organisation_updated."""
+
+        def attempt():
+            org = domain.erase(self.store.get(org_id), by, utcnow())
+            return self.store.replace("organisations", org, ["organisation_updated"])
+
+        org = retry_stale(attempt)
+        self._publish(org_id)
         return api.present(api.Organisation, org)
 
     @rpc

@@ -10,9 +10,9 @@ import requests
 
 from tilts_contracts import settings
 
-from . import seed, tokens
+from . import directory, seed, tokens
 
-COMMANDS = (tokens, seed)
+COMMANDS = (tokens, seed, directory)
 
 
 def parser() -> argparse.ArgumentParser:
