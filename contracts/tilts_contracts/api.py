@@ -134,6 +134,14 @@ class OfferEdit(OfferIn):
         exclude = ("organisation_id",)
 
 
+class QuestionnaireIn(OrganisationIn):
+    """The public questionnaire: an organisation and the offers it can make."""
+
+    offers = fields.List(
+        fields.Nested(OfferEdit), load_default=list, validate=validate.Length(max=50)
+    )
+
+
 class Offer(Dumped):
     id = fields.String()
     organisation_id = fields.String()
@@ -229,3 +237,17 @@ def clamp_limit(limit: object) -> int:
     except (TypeError, ValueError):
         return 50
     return max(1, min(MAX_LIMIT, value))
+
+
+# -- notification preferences and gap-alert subscriptions (notify) -------------------
+class Preferences(Strict):
+    delivery = fields.String(required=True, validate=validate.OneOf(["immediate", "digest"]))
+
+
+class Subscription(Strict):
+    """A coordinator who wants gap alerts for some domains."""
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    language = fields.String(load_default="lv", validate=validate.OneOf(taxonomy.UI_LANGUAGES))
+    domains = code_list(taxonomy.DOMAINS, "domain", required=True)

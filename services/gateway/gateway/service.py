@@ -3,6 +3,7 @@
 # modules, not classes: `nameko run gateway.service` serves every class it finds here
 from .routes import (
     admin,
+    docs,
     health,
     matches,
     needs,
@@ -24,6 +25,7 @@ class GatewayService(
     respond.RespondRoutes,
     public.PublicRoutes,
     admin.AdminRoutes,
+    docs.DocsRoutes,
 ):
     """Every route group's handlers, served by one nameko service."""
 

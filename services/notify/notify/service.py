@@ -15,7 +15,6 @@ from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
 from tilts_contracts.tokens import sign_response_link, sign_unsubscribe_link
 
 from . import domain, mail
-from .schemas import Preferences, Subscription
 from .storage import NotificationStore
 
 log = logging.getLogger(__name__)
@@ -191,13 +190,13 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
 
     @rpc
     def set_preferences(self, org_id: str, data: dict) -> dict:
-        prefs = api.load(Preferences(), data)
+        prefs = api.load(api.Preferences(), data)
         contact = self.store.set_delivery(org_id, prefs["delivery"])
         return {"organisation_id": org_id, "delivery": contact["delivery"]}
 
     @rpc
     def subscribe(self, data: dict) -> dict:
-        sub = api.load(Subscription(), data)
+        sub = api.load(api.Subscription(), data)
         if not sub["domains"]:
             raise Invalid("name at least one domain", {"domains": ["at least one"]})
         stored = self.store.subscribe({"_id": new_id("sub"), **sub})
