@@ -19,21 +19,34 @@ def shape(reply, status, code):
 
 
 def test_malformed_json(stack, coordinator):
-    reply = coordinator.post(f"{stack.url}/api/needs", data=b'{"domain": "health",',
-                             headers={"Content-Type": "application/json"})
+    reply = coordinator.post(
+        f"{stack.url}/api/needs",
+        data=b'{"domain": "health",',
+        headers={"Content-Type": "application/json"},
+    )
     shape(reply, 400, "invalid")
 
 
 def test_wrong_content_type(stack, coordinator):
-    reply = coordinator.post(f"{stack.url}/api/needs", data="domain=health",
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = coordinator.post(
+        f"{stack.url}/api/needs",
+        data="domain=health",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     shape(reply, 415, "unsupported_media_type")
 
 
 def test_unknown_fields_are_named(stack, coordinator):
-    reply = coordinator.post(f"{stack.url}/api/needs", json={
-        "domain": "health", "title": "Ārsts", "region": "riga", "quantity": 1,
-        "refugee_name": "Ahmed"})
+    reply = coordinator.post(
+        f"{stack.url}/api/needs",
+        json={
+            "domain": "health",
+            "title": "Ārsts",
+            "region": "riga",
+            "quantity": 1,
+            "refugee_name": "Ahmed",
+        },
+    )
     assert "refugee_name" in shape(reply, 400, "invalid")["details"]
 
 
@@ -42,15 +55,24 @@ def test_a_body_that_is_not_an_object(stack, coordinator):
 
 
 def test_a_huge_body_is_413(stack, coordinator):
-    reply = coordinator.post(f"{stack.url}/api/needs", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
-                             headers={"Content-Type": "application/json"})
+    reply = coordinator.post(
+        f"{stack.url}/api/needs",
+        data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     shape(reply, 413, "too_large")
 
 
-@pytest.mark.parametrize("path", [
-    "/api/needs/..%2F..%2Fetc%2Fpasswd", "/api/needs/need_../../x", "/api/offers/%3Cscript%3E",
-    "/api/organisations/org_1;DROP", "/api/needs/" + "a" * 500,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/needs/..%2F..%2Fetc%2Fpasswd",
+        "/api/needs/need_../../x",
+        "/api/offers/%3Cscript%3E",
+        "/api/organisations/org_1;DROP",
+        "/api/needs/" + "a" * 500,
+    ],
+)
 def test_odd_ids_are_not_found(stack, coordinator, path):
     assert coordinator.get(stack.url + path).status_code == 404
 
@@ -68,21 +90,26 @@ def test_bad_paging_is_400(stack, coordinator, limit):
 def test_paging_walks_every_item_once(stack, coordinator):
     seen, cursor = [], None
     while True:
-        page = coordinator.get(f"{stack.url}/api/organisations",
-                               params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        page = coordinator.get(
+            f"{stack.url}/api/organisations",
+            params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+        ).json()
         seen += [o["id"] for o in page["items"]]
         cursor = page["next"]
         if not cursor:
             break
-    everything = coordinator.get(f"{stack.url}/api/organisations",
-                                 params={"limit": 500}).json()["items"]
+    everything = coordinator.get(f"{stack.url}/api/organisations", params={"limit": 500}).json()[
+        "items"
+    ]
     assert seen == [o["id"] for o in everything] and len(seen) == len(set(seen))
 
 
 def test_latvian_text_round_trips_exactly(stack, coordinator):
     title = "Ģimenei ar bērniem vajag ēdienu — «ļoti» steidzami; Ūdens, šķīvji"
-    made = coordinator.post(f"{stack.url}/api/needs", json={
-        "domain": "policy", "title": title, "region": "latgale", "quantity": 1})
+    made = coordinator.post(
+        f"{stack.url}/api/needs",
+        json={"domain": "policy", "title": title, "region": "latgale", "quantity": 1},
+    )
     assert made.status_code == 201 and made.json()["title"] == title
     assert coordinator.get(f"{stack.url}/api/needs/{made.json()['id']}").json()["title"] == title
     coordinator.post(f"{stack.url}/api/needs/{made.json()['id']}/cancel")
@@ -90,9 +117,15 @@ def test_latvian_text_round_trips_exactly(stack, coordinator):
 
 def test_html_in_text_is_escaped_on_pages(stack, client, verified_org):
     org = verified_org(name="<script>alert(1)</script> biedrība")
-    client("organisation", org["id"]).post(f"{stack.url}/api/offers", json={
-        "domain": "policy", "title": "<img src=x onerror=alert(1)>", "capacity": 1,
-        "regions": ["kurzeme"]})
+    client("organisation", org["id"]).post(
+        f"{stack.url}/api/offers",
+        json={
+            "domain": "policy",
+            "title": "<img src=x onerror=alert(1)>",
+            "capacity": 1,
+            "regions": ["kurzeme"],
+        },
+    )
     for page in ("/wall?region=kurzeme", "/commitments"):
         text = requests.get(stack.url + page).text
         assert "<script>alert(1)</script>" not in text and "<img src=x" not in text

@@ -20,16 +20,29 @@ MATRIX = [
     ("GET", "/api/organisations", None, STAFF_ONLY),
     ("POST", "/api/organisations", {"name": "x"}, STAFF_ONLY),
     ("GET", "/api/organisations/{org}", None, OWNER_OR_STAFF),
-    ("PATCH", "/api/organisations/{org}", {"description": "Atjaunināts apraksts"},
-     OWNER_OR_STAFF),
+    ("PATCH", "/api/organisations/{org}", {"description": "Atjaunināts apraksts"}, OWNER_OR_STAFF),
     ("POST", "/api/organisations/{org}/verify", None, STAFF_ONLY),
     ("POST", "/api/organisations/import", None, STAFF_ONLY),
     ("GET", "/api/organisations/{org}/export", None, ADMIN_OR_OWNER),
     ("GET", "/api/organisations/{org}/notification-preferences", None, OWNER_OR_STAFF),
-    ("PUT", "/api/organisations/{org}/notification-preferences", {"delivery": "immediate"},
-     OWNER_OR_STAFF),
-    ("POST", "/api/offers", {"organisation_id": "{org}", "domain": "legal", "title": "Jurists",
-                             "capacity": 1, "regions": ["zemgale"]}, OWNER_OR_STAFF),
+    (
+        "PUT",
+        "/api/organisations/{org}/notification-preferences",
+        {"delivery": "immediate"},
+        OWNER_OR_STAFF,
+    ),
+    (
+        "POST",
+        "/api/offers",
+        {
+            "organisation_id": "{org}",
+            "domain": "legal",
+            "title": "Jurists",
+            "capacity": 1,
+            "regions": ["zemgale"],
+        },
+        OWNER_OR_STAFF,
+    ),
     ("GET", "/api/offers/{offer}", None, OWNER_OR_STAFF),
     ("PATCH", "/api/offers/{offer}", {"unit": "hours"}, OWNER_OR_STAFF),
     ("GET", "/api/offers", None, EVERYONE),
@@ -42,8 +55,12 @@ MATRIX = [
     ("GET", "/api/notifications", None, STAFF_ONLY),
     ("GET", "/api/subscriptions", None, STAFF_ONLY),
     ("POST", "/api/subscriptions", {"email": "bad"}, STAFF_ONLY),
-    ("GET", "/api/admin/parked-events", None,
-     {"admin": "ok", "coordinator": 403, "own": 403, "other": 403}),
+    (
+        "GET",
+        "/api/admin/parked-events",
+        None,
+        {"admin": "ok", "coordinator": 403, "own": 403, "other": 403},
+    ),
 ]
 
 
@@ -53,18 +70,33 @@ def world(stack):
     staff.headers["Authorization"] = f"Bearer {issue_token(stack.secret, 'coordinator')}"
 
     def org(name, email):
-        made = staff.post(f"{stack.url}/api/organisations", json={
-            "name": name, "email": email, "domains": ["legal"], "regions": ["zemgale"]}).json()
+        made = staff.post(
+            f"{stack.url}/api/organisations",
+            json={"name": name, "email": email, "domains": ["legal"], "regions": ["zemgale"]},
+        ).json()
         staff.post(f"{stack.url}/api/organisations/{made['id']}/verify").raise_for_status()
         return made["id"]
 
     own, other = org("Zemgales juristi", "zj@example.org"), org("Cita biedrība", "cb@example.org")
-    offer = staff.post(f"{stack.url}/api/offers", json={
-        "organisation_id": own, "domain": "legal", "title": "Juridiskā konsultācija",
-        "capacity": 50, "regions": ["zemgale"]}).json()["id"]
-    need = staff.post(f"{stack.url}/api/needs", json={
-        "domain": "legal", "title": "Konsultācija par statusu", "region": "zemgale",
-        "quantity": 1}).json()["id"]
+    offer = staff.post(
+        f"{stack.url}/api/offers",
+        json={
+            "organisation_id": own,
+            "domain": "legal",
+            "title": "Juridiskā konsultācija",
+            "capacity": 50,
+            "regions": ["zemgale"],
+        },
+    ).json()["id"]
+    need = staff.post(
+        f"{stack.url}/api/needs",
+        json={
+            "domain": "legal",
+            "title": "Konsultācija par statusu",
+            "region": "zemgale",
+            "quantity": 1,
+        },
+    ).json()["id"]
     match = None
     for _ in range(100):
         found = staff.get(f"{stack.url}/api/matches", params={"need_id": need}).json()["items"]
@@ -91,15 +123,17 @@ def fill(value, world):
     return value
 
 
-@pytest.mark.parametrize("method, path, body, expected", MATRIX,
-                         ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+@pytest.mark.parametrize(
+    "method, path, body, expected", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
 def test_the_role_matrix(stack, world, method, path, body, expected):
     url = stack.url + fill(path, world)
     nobody = requests.request(method, url, json=fill(body, world))
     assert nobody.status_code == 401 and nobody.json()["error"]["code"] == "unauthenticated"
     for caller, outcome in expected.items():
-        reply = requests.request(method, url, json=fill(body, world),
-                                 headers=headers(stack, world, caller))
+        reply = requests.request(
+            method, url, json=fill(body, world), headers=headers(stack, world, caller)
+        )
         if outcome == "ok":
             assert reply.status_code not in (401, 403, 500), (caller, reply.text)
         else:
@@ -108,14 +142,21 @@ def test_the_role_matrix(stack, world, method, path, body, expected):
 
 
 def test_an_organisation_sees_only_its_own_matches_and_offers(stack, world):
-    mine = requests.get(f"{stack.url}/api/matches",
-                        headers=headers(stack, world, "own")).json()["items"]
-    theirs = requests.get(f"{stack.url}/api/matches", params={"organisation_id": world["org"]},
-                          headers=headers(stack, world, "other")).json()["items"]
+    mine = requests.get(f"{stack.url}/api/matches", headers=headers(stack, world, "own")).json()[
+        "items"
+    ]
+    theirs = requests.get(
+        f"{stack.url}/api/matches",
+        params={"organisation_id": world["org"]},
+        headers=headers(stack, world, "other"),
+    ).json()["items"]
     assert world["match"] in [m["id"] for m in mine]
     assert theirs == []
-    offers = requests.get(f"{stack.url}/api/offers", params={"organisation_id": world["org"]},
-                          headers=headers(stack, world, "other")).json()["items"]
+    offers = requests.get(
+        f"{stack.url}/api/offers",
+        params={"organisation_id": world["org"]},
+        headers=headers(stack, world, "other"),
+    ).json()["items"]
     assert offers == []
 
 
@@ -124,13 +165,25 @@ def test_bad_tokens_are_401(stack, world, token):
     now = datetime.now(UTC)
     tokens = {
         "expired": issue_token(stack.secret, "admin", now=now - timedelta(days=60), days=1),
-        "forged": jwt.encode({"role": "admin", "exp": now + timedelta(days=1)},
-                             "not-the-secret-but-32-bytes-long!!", algorithm="HS256"),
+        "forged": jwt.encode(
+            {"role": "admin", "exp": now + timedelta(days=1)},
+            "not-the-secret-but-32-bytes-long!!",
+            algorithm="HS256",
+        ),
         "garbage": "abc.def.ghi",
-        "response-link": jwt.encode({"purpose": "respond", "match": "m", "org": "o",
-                                     "role": "admin", "exp": now + timedelta(days=1)},
-                                    stack.secret, algorithm="HS256"),
+        "response-link": jwt.encode(
+            {
+                "purpose": "respond",
+                "match": "m",
+                "org": "o",
+                "role": "admin",
+                "exp": now + timedelta(days=1),
+            },
+            stack.secret,
+            algorithm="HS256",
+        ),
     }
-    reply = requests.get(f"{stack.url}/api/needs",
-                         headers={"Authorization": f"Bearer {tokens[token]}"})
+    reply = requests.get(
+        f"{stack.url}/api/needs", headers={"Authorization": f"Bearer {tokens[token]}"}
+    )
     assert reply.status_code == 401 and reply.json()["error"]["code"] == "unauthenticated"
