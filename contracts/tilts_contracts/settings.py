@@ -21,6 +21,7 @@ DEFAULTS: dict[str, str] = {
     "AUTH_SECRET": "dev-only-secret-change-me-in-production",
     "RPC_TIMEOUT": "10",
     "COORDINATOR_EMAIL": "",
+    "CORS_ORIGINS": "",
     "NOTIFY_RETRY_SECONDS": "10",
     "NOTIFY_MAX_ATTEMPTS": "8",
     "DIGEST_HOUR": "7",

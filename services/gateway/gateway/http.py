@@ -10,6 +10,7 @@ from nameko.web.server import WebServer
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from tilts_contracts import settings
 from tilts_contracts.errors import Invalid, TiltsError, Unavailable
 
 log = logging.getLogger(__name__)
@@ -58,23 +59,40 @@ def response_for(exc: BaseException) -> Response:
     return error_response(500, "internal", "something went wrong on our side")
 
 
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+
+
 class JsonErrorsApp:
-    """Routes that do not exist, or the wrong method, answer in the same JSON shape."""
+    """Routes that do not exist, or the wrong method, answer in the same JSON shape;
+    origins listed in CORS_ORIGINS (none by default) may call from a browser."""
 
     def __init__(self, server):
         self.server = server
         self.url_map = server.make_url_map()
+        origins = settings.get(server.container.config, "CORS_ORIGINS")
+        self.origins = {o.strip().rstrip("/") for o in origins.split(",") if o.strip()}
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         request.max_content_length = MAX_BODY
-        adapter = self.url_map.bind_to_environ(environ)
-        try:
-            provider, values = adapter.match()
-            request.path_values = values
-            rv = provider.handle_request(request)
-        except HTTPException as exc:
-            rv = response_for(exc)
+        origin = request.headers.get("Origin", "").rstrip("/")
+        allowed = origin in self.origins or ("*" in self.origins and origin)
+        if allowed and request.method == "OPTIONS":
+            rv = Response(status=204)
+        else:
+            adapter = self.url_map.bind_to_environ(environ)
+            try:
+                provider, values = adapter.match()
+                request.path_values = values
+                rv = provider.handle_request(request)
+            except HTTPException as exc:
+                rv = response_for(exc)
+        if allowed:
+            rv.headers["Access-Control-Allow-Origin"] = origin
+            rv.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+            rv.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+            rv.headers["Vary"] = "Origin"
         return rv(environ, start_response)
 
 

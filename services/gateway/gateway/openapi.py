@@ -64,6 +64,7 @@ ORG_FILTERS, OFFER_FILTERS = (
 DOCS = {
     "health": ("operations", PUBLIC, None, (200, None), ()),
     "parked_events": ("operations", ("admin",), None, (200, None), ()),
+    "stats": ("operations", STAFF, None, (200, None), ()),
     "questionnaire": ("organisations", PUBLIC, api.QuestionnaireIn, (202, api.Organisation), ()),
     "create_organisation": (
         "organisations",

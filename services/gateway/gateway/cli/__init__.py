@@ -10,9 +10,9 @@ import requests
 
 from tilts_contracts import settings
 
-from . import directory, seed, tokens
+from . import directory, seed, status, tokens
 
-COMMANDS = (tokens, seed, directory)
+COMMANDS = (tokens, seed, directory, status)
 
 
 def parser() -> argparse.ArgumentParser:

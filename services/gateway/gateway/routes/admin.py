@@ -15,3 +15,15 @@ class AdminRoutes(Routes):
                 items.append({"service": name, **event})
         items.sort(key=lambda e: e.get("parked_at", ""), reverse=True)
         return json_response({"items": items, "next": None})
+
+    @route("GET", "/api/admin/stats")
+    def stats(self, request):
+        """Counts from every backend: organisations, offers, needs, matches, emails."""
+        self._caller(request, "admin", "coordinator")
+        return json_response(self.counts())
+
+    def counts(self) -> dict:
+        merged: dict = {}
+        for name in SERVICES:
+            merged.update(self._rpc(name, "counts"))
+        return merged

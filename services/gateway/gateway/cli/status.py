@@ -1,0 +1,54 @@
+"""`tilts status`: which services answer, how deep their queues are, what is in flight."""
+
+from urllib.parse import quote, urlparse
+
+import requests
+
+from .common import api_session
+
+
+def rabbit_queues(amqp_uri: str) -> list[dict]:
+    """Queue depths from RabbitMQ's management API (port 15672 on the broker's host)."""
+    parts = urlparse(amqp_uri)
+    vhost = quote(parts.path.lstrip("/") or "/", safe="")
+    api = f"http://{parts.hostname or 'localhost'}:15672/api/queues/{vhost}"
+    reply = requests.get(
+        api, auth=(parts.username or "guest", parts.password or "guest"), timeout=10
+    )
+    reply.raise_for_status()
+    return reply.json()
+
+
+def run(args, config) -> int:
+    session, base = api_session(config, "admin")
+    health = requests.get(f"{base}/health", timeout=15).json()
+    print("services")
+    for name, state in sorted(health["services"].items()):
+        print(f"  {name:<10} {state}")
+    print(f"  {'gateway':<10} ok")
+    try:
+        queues = rabbit_queues(config["AMQP_URI"])
+        print("queues (ready / unacknowledged / consumers)")
+        for q in sorted(queues, key=lambda q: q["name"]):
+            if q["name"].startswith("rpc.reply"):
+                continue
+            print(
+                f"  {q['name']:<70} {q.get('messages_ready', 0):>6} "
+                f"{q.get('messages_unacknowledged', 0):>6} {q.get('consumers', 0):>4}"
+            )
+    except requests.RequestException as exc:
+        print(f"queues: the RabbitMQ management API did not answer ({exc.__class__.__name__})")
+    stats = session.get(f"{base}/api/admin/stats", timeout=30)
+    stats.raise_for_status()
+    for group, counts in stats.json().items():
+        if isinstance(counts, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in counts.items())
+            print(f"{group}: {shown}")
+        else:
+            print(f"{group}: {counts}")
+    return 0 if all(s == "ok" for s in health["services"].values()) else 1
+
+
+def register(sub) -> None:
+    status = sub.add_parser("status", help="services up/down, queue depths, counts by status")
+    status.set_defaults(run=run)

@@ -1,0 +1,55 @@
+"""Operating the gateway: CORS, `tilts status`, and 503 (never a hang) when a service is gone."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tilts_contracts.tokens import issue_token
+
+pytestmark = pytest.mark.integration
+
+
+def test_cors_status_and_a_missing_service(own_stack):
+    running = own_stack(CORS_ORIGINS="https://koordinatori.example.lv", RPC_TIMEOUT="2")
+    url = running.url
+    auth = {"Authorization": f"Bearer {issue_token(running.secret, 'coordinator')}"}
+
+    preflight = requests.options(
+        f"{url}/api/needs",
+        headers={
+            "Origin": "https://koordinatori.example.lv",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://koordinatori.example.lv"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    stranger = requests.get(f"{url}/health", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+    env = {
+        **os.environ,
+        "PUBLIC_URL": url,
+        "AUTH_SECRET": running.secret,
+        "AMQP_URI": running.env["AMQP_URI"],
+    }
+    tilts = str(Path(sys.executable).parent / "tilts")
+    status = subprocess.run([tilts, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    assert "matching   ok" in status.stdout and "needs:" in status.stdout
+    assert "evt-pledges-need_posted--matching.on_need_posted" in status.stdout
+
+    running.stop_service("notify")
+    began = time.monotonic()
+    reply = requests.get(f"{url}/api/notifications", headers=auth)
+    assert reply.status_code == 503 and reply.json()["error"]["code"] == "unavailable"
+    assert time.monotonic() - began < 10
+    health = requests.get(f"{url}/health")
+    assert health.status_code == 503 and health.json()["services"]["notify"] == "down"
+    down = subprocess.run([tilts, "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert down.returncode == 1 and "notify     down" in down.stdout
