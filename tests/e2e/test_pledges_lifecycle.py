@@ -212,7 +212,7 @@ def test_the_wall_shows_public_offers_without_contact_details(stack, client, ver
 def test_the_dashboard_shows_gaps(stack, client, wait_until):
     coordinator = client()
     coordinator.post(
-        f"{stack.url}/api/needs", json=need_body(domain="legal", region="zemgale", quantity=7)
+        f"{stack.url}/api/needs", json=need_body(domain="legal", region="zemgale", quantity=5000)
     )
     page = wait_until(
         lambda: client().get(f"{stack.url}/dashboard?lang=en"), lambda p: 'class="gap"' in p.text
