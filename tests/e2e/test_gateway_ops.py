@@ -44,7 +44,12 @@ def test_cors_status_and_a_missing_service(own_stack):
     assert "matching   ok" in status.stdout and "needs:" in status.stdout
     assert "evt-pledges-need_posted--matching.on_need_posted" in status.stdout
 
+    probe = [sys.executable, "-m", "tilts_contracts.probe"]
+    assert subprocess.run([*probe, "matching"], env=env, timeout=30).returncode == 0
+
     running.stop_service("notify")
+    assert subprocess.run([*probe, "notify"], env=env, timeout=30,
+                          capture_output=True).returncode == 1
     began = time.monotonic()
     reply = requests.get(f"{url}/api/notifications", headers=auth)
     assert reply.status_code == 503 and reply.json()["error"]["code"] == "unavailable"
