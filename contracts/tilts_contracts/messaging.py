@@ -11,6 +11,7 @@
 import functools
 import logging
 import os
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -23,7 +24,7 @@ from nameko_amqp_retry.events import event_handler
 from pymongo import ASCENDING, MongoClient
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure
 
-from . import settings
+from . import logs, settings
 from .clock import iso, utcnow
 from .events import MalformedEvent, envelope, parse
 
@@ -229,6 +230,24 @@ class MongoDatabase(DependencyProvider):
         return self.store_class(self.db, self.exit_after)
 
 
+class HandlerTimes:
+    """How long this process's event handlers took: count and total seconds each."""
+
+    def __init__(self):
+        self.stats: dict[str, list[float]] = {}
+
+    def observe(self, handler: str, seconds: float) -> None:
+        entry = self.stats.setdefault(handler, [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
+
+    def snapshot(self) -> dict[str, dict]:
+        return {h: {"count": c, "seconds": round(s, 6)} for h, (c, s) in self.stats.items()}
+
+
+HANDLER_TIMES = HandlerTimes()  # per process: each worker reports its own
+
+
 # Storage outages are worth waiting out; anything else is a bug to park and show.
 TRANSIENT = (ConnectionFailure, StaleWrite)
 RetryLater = backoff_factory(
@@ -256,8 +275,13 @@ def consumes(source: str, event_type: str):
                 log.warning("parking malformed %s event: %s", event_type, exc.reason)
                 self.store.park(message, exc.reason, handler_name)
                 return None
+            event_token = logs.EVENT_ID.set(env["event_id"])
+            need_token = logs.NEED_ID.set(logs.need_of(event_type, payload))
+            began = time.perf_counter()
             try:
-                return fn(self, env, payload)
+                result = fn(self, env, payload)
+                log.info("handled %s in %s", event_type, handler_name)
+                return result
             except TRANSIENT as exc:
                 log.warning("retrying %s %s later: %s", event_type, env["event_id"], exc)
                 raise RetryLater() from exc
@@ -272,6 +296,10 @@ def consumes(source: str, event_type: str):
                     {"error": repr(exc), "trace": traceback.format_exc(limit=5)},
                     handler_name,
                 )
+            finally:
+                HANDLER_TIMES.observe(handler_name, time.perf_counter() - began)
+                logs.EVENT_ID.reset(event_token)
+                logs.NEED_ID.reset(need_token)
             return None
 
         return event_handler(source, event_type, handler_type=SERVICE_POOL)(handle)
@@ -288,6 +316,11 @@ class Operable:
     @rpc
     def health(self) -> dict:
         return {"status": "ok" if self.store.ping() else "down"}
+
+    @rpc
+    def handler_times(self) -> dict:
+        """This worker's event-handler durations (count and seconds per handler)."""
+        return HANDLER_TIMES.snapshot()
 
     @rpc
     def parked_events(self, limit: int = 100) -> list:

@@ -48,8 +48,9 @@ def test_cors_status_and_a_missing_service(own_stack):
     assert subprocess.run([*probe, "matching"], env=env, timeout=30).returncode == 0
 
     running.stop_service("notify")
-    assert subprocess.run([*probe, "notify"], env=env, timeout=30,
-                          capture_output=True).returncode == 1
+    assert (
+        subprocess.run([*probe, "notify"], env=env, timeout=30, capture_output=True).returncode == 1
+    )
     began = time.monotonic()
     reply = requests.get(f"{url}/api/notifications", headers=auth)
     assert reply.status_code == 503 and reply.json()["error"]["code"] == "unavailable"

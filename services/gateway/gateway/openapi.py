@@ -65,6 +65,7 @@ DOCS = {
     "health": ("operations", PUBLIC, None, (200, None), ()),
     "parked_events": ("operations", ("admin",), None, (200, None), ()),
     "stats": ("operations", STAFF, None, (200, None), ()),
+    "metrics": ("operations", PUBLIC, None, (200, "text/plain"), ()),
     "questionnaire": ("organisations", PUBLIC, api.QuestionnaireIn, (202, api.Organisation), ()),
     "create_organisation": (
         "organisations",
@@ -250,8 +251,8 @@ def document(service_cls, server_url: str = "/") -> dict:
                     }
                 },
             }
-        if answer == "text/html":
-            content = {"text/html": {"schema": {"type": "string"}}}
+        if answer in ("text/html", "text/plain"):
+            content = {answer: {"schema": {"type": "string"}}}
         elif isinstance(answer, type):
             content = {"application/json": {"schema": answer}}
         else:

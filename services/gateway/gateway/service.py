@@ -6,6 +6,7 @@ from .routes import (
     docs,
     health,
     matches,
+    metrics,
     needs,
     notifications,
     offers,
@@ -26,6 +27,7 @@ class GatewayService(
     public.PublicRoutes,
     admin.AdminRoutes,
     docs.DocsRoutes,
+    metrics.MetricsRoutes,
 ):
     """Every route group's handlers, served by one nameko service."""
 
