@@ -18,7 +18,7 @@ from . import domain, mail
 from .storage import NotificationStore
 
 log = logging.getLogger(__name__)
-CLAIM = timedelta(minutes=2)
+CLAIM = timedelta(seconds=30)  # longer than an SMTP send may take (15 s timeout)
 NOTE_FILTERS = ("status", "recipient", "template", "organisation_id")
 
 
