@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := contracts services/registry services/pledges services/matching services/notify services/gateway
 
-.PHONY: run test unit e2e lint fmt venv clean
+.PHONY: run test unit e2e test-faults bench lint fmt venv clean
 
 venv: $(STAMP)
 
@@ -24,10 +24,18 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 unit: $(STAMP)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration" contracts services
 
 e2e: $(STAMP)
 	$(PY) -m pytest tests
+
+test-faults: $(STAMP)
+	$(PY) -m pytest tests/faults
+
+# timed figures: printed, recorded in bench/RESULTS.md by hand, never pass/fail
+bench: $(STAMP)
+	$(PY) bench/matching.py
+	$(PY) bench/e2e.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

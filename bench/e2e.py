@@ -1,0 +1,181 @@
+"""End-to-end benchmark of a local stack: need -> email latency at a fixed rate, gateway
+GET throughput, and the raw ceilings of the storage and the broker measured in the same
+run. Prints a table; never a test.
+
+    .venv/bin/python bench/e2e.py [--rate 20] [--seconds 10]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from kombu import Connection, Exchange, Queue  # noqa: E402
+from pymongo import MongoClient  # noqa: E402
+from stack import Stack, free_port  # noqa: E402
+from testbed import make_vhost, start_nx  # noqa: E402
+
+from tilts_contracts.settings import from_env  # noqa: E402
+from tilts_contracts.tokens import issue_token  # noqa: E402
+
+SECRET = "bench-secret-of-at-least-thirty-two-bytes"
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def need_to_email(url: str, mail_dir: Path, rate: float, seconds: float) -> list[float]:
+    """Post needs at `rate`/s; the time from each POST to its email landing in the sink."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {issue_token(SECRET, 'coordinator')}"
+    org = session.post(
+        f"{url}/api/organisations",
+        json={
+            "name": "Bench biedrība",
+            "email": "bench@example.org",
+            "domains": ["social"],
+            "regions": ["riga"],
+        },
+    ).json()
+    session.post(f"{url}/api/organisations/{org['id']}/verify").raise_for_status()
+    session.post(
+        f"{url}/api/offers",
+        json={
+            "organisation_id": org["id"],
+            "domain": "social",
+            "title": "Bench offer",
+            "capacity": 100_000,
+            "regions": ["riga"],
+        },
+    ).raise_for_status()
+    time.sleep(1)
+    before = set(mail_dir.glob("*.eml"))
+    sent: list[float] = []
+    began = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        target = began + n / rate
+        time.sleep(max(0.0, target - time.perf_counter()))
+        sent.append(time.perf_counter())
+        session.post(
+            f"{url}/api/needs",
+            json={"domain": "social", "title": f"bench {n}", "region": "riga", "quantity": 1},
+        )
+    arrivals: dict[Path, float] = {}
+    deadline = time.perf_counter() + 120
+    while len(arrivals) < len(sent) and time.perf_counter() < deadline:
+        for path in set(mail_dir.glob("*.eml")) - before - set(arrivals):
+            arrivals[path] = os.stat(path).st_mtime_ns / 1e9
+        time.sleep(0.05)
+    # the sink names files by arrival; pair the n-th email with the n-th need
+    offset = time.time() - time.perf_counter()
+    landed = sorted(arrivals.values())
+    return [(landed[i] - offset - sent[i]) * 1000 for i in range(min(len(landed), len(sent)))]
+
+
+def get_throughput(url: str, seconds: float = 5, threads: int = 8) -> float:
+    token = issue_token(SECRET, "coordinator")
+    count = [0]
+    stop = time.perf_counter() + seconds
+
+    def worker():
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        while time.perf_counter() < stop:
+            session.get(f"{url}/api/offers", params={"limit": 20})
+            count[0] += 1
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return count[0] / seconds
+
+
+def storage_ceiling(mongo: str, n: int = 2000) -> float:
+    coll = MongoClient(mongo).bench.raw
+    began = time.perf_counter()
+    for i in range(n):
+        coll.insert_one({"_id": i, "v": i})
+        coll.find_one({"_id": i})
+    return n / (time.perf_counter() - began)
+
+
+def broker_ceiling(amqp: str, n: int = 3000) -> float:
+    exchange = Exchange("bench", type="direct", durable=False)
+    queue = Queue("bench", exchange, routing_key="bench", durable=False, auto_delete=True)
+    with Connection(amqp) as conn:
+        producer = conn.Producer(serializer="json")
+        received = [0]
+        began = time.perf_counter()
+        with conn.Consumer(
+            queue,
+            callbacks=[lambda body, msg: (msg.ack(), received.__setitem__(0, received[0] + 1))],
+        ):
+            for i in range(n):
+                producer.publish({"i": i}, exchange=exchange, routing_key="bench", declare=[queue])
+            while received[0] < n:
+                conn.drain_events(timeout=10)
+        return n / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        var = Path(tmp)
+        amqp, drop = make_vhost()
+        mongo, nx = start_nx(var / "nx")
+        port, smtp_port = free_port(), free_port()
+        env = {
+            **os.environ,
+            **from_env({}),
+            "AMQP_URI": amqp,
+            "MONGO_URI": mongo,
+            "HTTP_PORT": str(port),
+            "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "AUTH_SECRET": SECRET,
+        }
+        stack = Stack(env, var)
+        try:
+            stack.start_smtp(smtp_port)
+            stack.start_services()
+            stack.wait_healthy(120)
+            url = env["PUBLIC_URL"]
+            latencies = need_to_email(url, stack.mail_dir, args.rate, args.seconds)
+            gets = get_throughput(url)
+            storage = storage_ceiling(mongo)
+            broker = broker_ceiling(amqp)
+        finally:
+            stack.stop()
+            nx.terminate()
+            drop()
+    rows = [
+        (f"need -> email p50 ms at {args.rate:g} needs/s", statistics.median(latencies)),
+        (f"need -> email p95 ms at {args.rate:g} needs/s", percentile(latencies, 95)),
+        (f"need -> email p99 ms at {args.rate:g} needs/s", percentile(latencies, 99)),
+        ("emails received / needs posted", len(latencies) / (args.rate * args.seconds)),
+        ("gateway GET /api/offers per s (8 clients)", gets),
+        ("raw storage insert+find per s (NX-27017)", storage),
+        ("raw broker publish+consume msgs per s", broker),
+    ]
+    print(f"{'measure':<48}{'value':>12}")
+    for name, value in rows:
+        print(f"{name:<48}{value:>12.1f}")
+
+
+if __name__ == "__main__":
+    main()
