@@ -26,6 +26,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailur
 
 from . import logs, settings
 from .clock import iso, utcnow
+from .errors import NotFound
 from .events import MalformedEvent, envelope, parse
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,13 @@ class Store:
             self.flush_outbox(dispatch, only=(collection, doc_id))
         except Exception:  # the events are stored: the relay sends them within seconds
             log.exception("publishing %s/%s deferred to the relay", collection, doc_id)
+
+    def get_doc(self, collection: str, doc_id: str, what: str) -> dict:
+        """One document by id, or NotFound naming what was asked for."""
+        doc = self.db[collection].find_one({"_id": doc_id})
+        if doc is None:
+            raise NotFound(f"no {what} {doc_id}", {"id": doc_id})
+        return doc
 
     def find_page(self, collection: str, query: dict, limit: int, cursor: str | None):
         """One page of a listing in id (creation) order, and the cursor of the next."""

@@ -71,15 +71,22 @@ class LinkInvalid(Exception):
     pass
 
 
-def read_response_link(secret: str, token: str) -> dict:
-    """`{"match": id, "org": id}` from a link token; LinkExpired / LinkInvalid otherwise."""
+def _read_link(secret: str, token: str, purpose: str) -> dict:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
     except jwt.ExpiredSignatureError as exc:
         raise LinkExpired() from exc
     except jwt.PyJWTError as exc:
         raise LinkInvalid() from exc
-    if claims.get("purpose") != RESPOND_PURPOSE or not claims.get("match"):
+    if claims.get("purpose") != purpose or not claims.get("org"):
+        raise LinkInvalid()
+    return claims
+
+
+def read_response_link(secret: str, token: str) -> dict:
+    """`{"match": id, "org": id}` from a link token; LinkExpired / LinkInvalid otherwise."""
+    claims = _read_link(secret, token, RESPOND_PURPOSE)
+    if not claims.get("match"):
         raise LinkInvalid()
     return claims
 
@@ -95,12 +102,4 @@ def sign_unsubscribe_link(secret: str, organisation_id: str, expires: datetime) 
 
 def read_unsubscribe_link(secret: str, token: str) -> str:
     """The organisation id of an unsubscribe token; LinkExpired / LinkInvalid otherwise."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
-    except jwt.ExpiredSignatureError as exc:
-        raise LinkExpired() from exc
-    except jwt.PyJWTError as exc:
-        raise LinkInvalid() from exc
-    if claims.get("purpose") != UNSUBSCRIBE_PURPOSE or not claims.get("org"):
-        raise LinkInvalid()
-    return claims["org"]
+    return _read_link(secret, token, UNSUBSCRIBE_PURPOSE)["org"]

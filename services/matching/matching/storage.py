@@ -7,7 +7,6 @@ so any number of workers can reserve at once without over-allocating.
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from tilts_contracts.errors import NotFound
 from tilts_contracts.messaging import VERSION, Store
 from tilts_contracts.taxonomy import NATIONWIDE
 
@@ -44,12 +43,6 @@ class MatchingStore(Store):
         self.db.matches.create_index([("need_id", ASCENDING)])
         self.db.matches.create_index([("organisation_id", ASCENDING)])
         self.db.matches.create_index([("status", ASCENDING), ("respond_by", ASCENDING)])
-
-    def _get(self, collection: str, doc_id: str, what: str) -> dict:
-        doc = self.db[collection].find_one({"_id": doc_id})
-        if doc is None:
-            raise NotFound(f"no {what} {doc_id}", {"id": doc_id})
-        return doc
 
     # -- read model of organisations ------------------------------------------------
     def record_organisation(self, org: dict) -> bool:
@@ -88,7 +81,7 @@ class MatchingStore(Store):
 
     # -- read model of offers, with the capacity matching allocates ---------------------
     def get_offer(self, offer_id: str) -> dict:
-        return self._get("offers", offer_id, "offer")
+        return self.get_doc("offers", offer_id, "offer")
 
     def find_offer(self, offer_id: str) -> dict | None:
         return self.db.offers.find_one({"_id": offer_id})
@@ -107,6 +100,12 @@ class MatchingStore(Store):
             self.db.offers.insert_one(doc)
         except DuplicateKeyError:
             return False
+        # the organisation may have been verified while we inserted: its handler writes the
+        # organisation before updating offers, we insert before reading it, so one of the
+        # two always sees the other's write and the offer never keeps a stale status
+        now = (self.organisation(offer["organisation_id"]) or {}).get("status", "unknown")
+        if now != doc["org_status"]:
+            self.db.offers.update_one({"_id": doc["_id"]}, {"$set": {"org_status": now}})
         return True
 
     def save_offer(self, offer: dict) -> bool:
@@ -159,7 +158,7 @@ class MatchingStore(Store):
 
     # -- read model of needs ------------------------------------------------------------
     def get_need(self, need_id: str) -> dict:
-        return self._get("needs", need_id, "need")
+        return self.get_doc("needs", need_id, "need")
 
     def add_need(self, need: dict) -> bool:
         doc = {
@@ -202,7 +201,7 @@ class MatchingStore(Store):
 
     # -- matches ---------------------------------------------------------------------------
     def get_match(self, match_id: str) -> dict:
-        return self._get("matches", match_id, "match")
+        return self.get_doc("matches", match_id, "match")
 
     def matches_of_need(self, need_id: str) -> list[dict]:
         return list(self.db.matches.find({"need_id": need_id}))

@@ -3,7 +3,6 @@
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from tilts_contracts.errors import NotFound
 from tilts_contracts.messaging import Store
 
 
@@ -17,17 +16,11 @@ class PledgeStore(Store):
         self.db.needs.create_index([("status", ASCENDING)])
         self.db.matches.create_index([("need_id", ASCENDING)])
 
-    def _get(self, collection: str, doc_id: str, what: str) -> dict:
-        doc = self.db[collection].find_one({"_id": doc_id})
-        if doc is None:
-            raise NotFound(f"no {what} {doc_id}", {"id": doc_id})
-        return doc
-
     def get_offer(self, offer_id: str) -> dict:
-        return self._get("offers", offer_id, "offer")
+        return self.get_doc("offers", offer_id, "offer")
 
     def get_need(self, need_id: str) -> dict:
-        return self._get("needs", need_id, "need")
+        return self.get_doc("needs", need_id, "need")
 
     # -- matching's view ---------------------------------------------------------------
     def matches_of(self, need_id: str) -> list[dict]:
