@@ -58,7 +58,8 @@ class MatchingStore(Store):
             if result.modified_count == 0:
                 return False
         self.db.offers.update_many(
-            {"organisation_id": doc["_id"]}, {"$set": {"org_status": doc["status"]}}
+            {"organisation_id": doc["_id"]},
+            {"$set": {"org_status": doc["status"]}, "$inc": {VERSION: 1}},  # stale saves retry
         )
         if org.get("erased"):  # forget the contact data copied onto its matches
             self.db.matches.update_many(
