@@ -147,6 +147,29 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
         f"{stack.url}/api/offers", json=offer_body(domain="children", title="Atsaukts piedāvājums")
     ).json()
     assert own.post(f"{stack.url}/api/offers/{dropped['id']}/withdraw").status_code == 200
+    # one of its offers is delivered: matched, accepted, fulfilled
+    need = (
+        client()
+        .post(
+            f"{stack.url}/api/needs",
+            json=need_body(
+                domain="children", region="kurzeme", quantity=2, title="Pieskatīšana vakaros"
+            ),
+        )
+        .json()
+    )
+    own.patch(f"{stack.url}/api/offers/{kept['id']}", json={"regions": ["riga", "kurzeme"]})
+    match = wait_until(
+        lambda: own.get(f"{stack.url}/api/matches", params={"need_id": need["id"]}).json(),
+        lambda page: page["items"],
+    )["items"][0]
+    assert match["offer_id"] == kept["id"]
+    assert own.post(f"{stack.url}/api/matches/{match['id']}/accept").status_code == 200
+    assert own.post(f"{stack.url}/api/matches/{match['id']}/fulfil").status_code == 200
+    wait_until(
+        lambda: client().get(f"{stack.url}/api/needs/{need['id']}").json(),
+        lambda n: n["status"] == "fulfilled",
+    )
 
     as_json = wait_until(
         lambda: client().get(f"{stack.url}/commitments?format=json&lang=lv"),
@@ -154,6 +177,7 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
     )
     rows = [r for r in as_json.json()["commitments"] if r["offer"] == "Bērnu pieskatīšana"]
     assert rows and rows[0]["organisation"] == 'Biedrība "Ģimeņu atbalsts"'
+    assert rows[0]["fulfilled"] == 2 and rows[0]["accepted"] == 2
     assert rows[0]["domain"] == "Bērni"
     assert as_json.json()["generated_at"]
     assert not any(r["offer"] == "Atsaukts piedāvājums" for r in as_json.json()["commitments"])

@@ -57,6 +57,8 @@ def score(offer: dict, need: dict, still_needed: int, stats: dict) -> Candidate:
     responsiveness = (stats.get("accepted", 0) + 1) / (answered + 2)  # Laplace: new orgs 0.5
     if stats.get("expired"):
         responsiveness *= asked / (asked + stats["expired"])
+    if stats.get("answer_hours") is not None:  # quick answers count: a day halves the bonus
+        responsiveness *= 0.5 + 0.5 / (1 + stats["answer_hours"] / 24)
     fairness = 1.0 / (1.0 + stats.get("recent", 0))
     breakdown = {
         "region": region,
@@ -149,7 +151,8 @@ def answer(match: dict, action: str, now: datetime, organisation_id: str | None 
             f"match {match['_id']} is {match['status']}, it cannot be {after}",
             {"status": [match["status"]]},
         )
-    return {**match, "status": after, "updated_at": iso(now)}
+    answered = {"answered_at": iso(now)} if action in ("accept", "decline") else {}
+    return {**match, "status": after, "updated_at": iso(now), **answered}
 
 
 def cancel(match: dict, now: datetime) -> dict:

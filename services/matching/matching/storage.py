@@ -7,10 +7,17 @@ so any number of workers can reserve at once without over-allocating.
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from tilts_contracts.clock import parse_iso
 from tilts_contracts.messaging import VERSION, Store
 from tilts_contracts.taxonomy import NATIONWIDE
 
 CANDIDATE_POOL = 200
+
+
+def hours_between(start: str, end: str) -> float:
+    return (parse_iso(end) - parse_iso(start)).total_seconds() / 3600
+
+
 # an open-ended availability is stored as the widest dates, so the candidate query is
 # two plain range conditions (no null tests, which NX-27017 mishandles inside $and)
 OPEN_START, OPEN_END = "0001-01-01", "9999-12-31"
@@ -222,8 +229,9 @@ class MatchingStore(Store):
         stats: dict[str, dict] = {}
         for org_id in org_ids:
             s = {"asked": 0, "accepted": 0, "declined": 0, "expired": 0, "recent": 0}
+            waits = []
             for m in self.db.matches.find(
-                {"organisation_id": org_id}, {"status": 1, "created_at": 1}
+                {"organisation_id": org_id}, {"status": 1, "created_at": 1, "answered_at": 1}
             ):
                 s["asked"] += 1
                 if m["status"] in ("accepted", "fulfilled"):
@@ -232,6 +240,9 @@ class MatchingStore(Store):
                     s[m["status"]] += 1
                 if m["created_at"] >= since_iso:
                     s["recent"] += 1
+                if m.get("answered_at"):
+                    waits.append(hours_between(m["created_at"], m["answered_at"]))
+            s["answer_hours"] = sum(waits) / len(waits) if waits else None
             stats[org_id] = s
         return stats
 

@@ -77,6 +77,12 @@ def test_responsiveness_rewards_accepting_and_punishes_silence():
     assert good["responsiveness"] > 0.5 > silent["responsiveness"]
 
 
+def test_quick_answers_score_higher_than_slow_ones():
+    quick = domain.score(offer(), NEED, 2, {"asked": 2, "accepted": 2, "answer_hours": 1})
+    slow = domain.score(offer(), NEED, 2, {"asked": 2, "accepted": 2, "answer_hours": 48})
+    assert quick.breakdown["responsiveness"] > slow.breakdown["responsiveness"]
+
+
 def test_deadlines_follow_urgency_and_config():
     assert domain.respond_by("critical", NOW).hour == 16
     assert (domain.respond_by("low", NOW) - NOW).days == 7
