@@ -33,6 +33,7 @@ class OrganisationPayload(_Payload):
     updated_at = fields.String()
     # offers sent with the questionnaire, waiting for verification (pledges creates them)
     held_offers = fields.List(fields.Dict(), load_default=list)
+    source = fields.String(load_default="coordinator")  # coordinator | questionnaire
     erased = fields.Boolean(load_default=False)
 
 

@@ -83,6 +83,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
     def on_organisation_registered(self, env, org):
         self.store.record_contact(org)
         self._to_organisation(env, org, "questionnaire_received", {"organisation": org})
+        if org.get("source") == "questionnaire":
+            self._to_reviewers(env, org)
 
     @consumes("registry", "organisation_updated")
     def on_organisation_updated(self, env, org):
@@ -283,6 +285,27 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         self.store.flush_outbox(self.dispatch)
 
     # -- helpers -----------------------------------------------------------------------
+    def _to_reviewers(self, env, org: dict) -> None:
+        """A questionnaire awaits review: tell the coordinators who follow its domains."""
+        reviewers = {}
+        for domain_slug in org.get("domains") or []:
+            for sub in self.store.subscribers(domain_slug):
+                reviewers[sub["_id"]] = sub
+        for sub in reviewers.values():
+            context = {
+                "organisation": {
+                    k: org.get(k) for k in ("id", "name", "domains", "regions", "held_offers")
+                },
+                "subscriber": sub,
+                "public_url": self.postman.public_url,
+            }
+            self._queue(
+                f"{env['event_id']}.review.{sub['_id']}",
+                {"email": sub["email"], "preferred_language": sub["language"]},
+                "questionnaire_review",
+                context,
+            )
+
     def _to_organisation(self, env, org: dict, template: str, context: dict) -> None:
         if org.get("email"):
             self._queue(

@@ -227,3 +227,29 @@ def test_a_registration_is_acknowledged(notify, dispatch_event, smtp_sink):
     )
     [msg] = smtp_sink.wait_for(to)
     assert msg["Subject"] == "We received your registration: Rīgas brīvprātīgie"
+
+
+def test_a_questionnaire_is_announced_to_the_domains_reviewers(notify, dispatch_event, smtp_sink):
+    reviewer = address()
+    with entrypoint_hook(notify, "subscribe") as subscribe:
+        subscribe({"email": reviewer, "language": "en", "domains": ["children"]})
+    org = {
+        "id": f"org_{uuid.uuid4().hex[:16]}",
+        "name": "Bērnu prieks",
+        "email": address(),
+        "status": "pending",
+        "revision": 1,
+        "domains": ["children"],
+        "source": "questionnaire",
+        "held_offers": [{"title": "Rotaļas"}],
+    }
+    publish(
+        notify,
+        dispatch_event,
+        "registry",
+        envelope("organisation_registered", org),
+        "on_organisation_registered",
+    )
+    [msg] = smtp_sink.wait_for(reviewer)
+    assert msg["Subject"] == "A new registration awaits review: Bērnu prieks"
+    assert "Offers waiting for verification: 1" in msg.get_body(("plain",)).get_content()
