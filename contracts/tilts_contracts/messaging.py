@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from nameko.events import SERVICE_POOL
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from nameko.rpc import rpc as nameko_rpc
 from nameko_amqp_retry.decorators import backoff_factory
 from nameko_amqp_retry.events import event_handler
 from pymongo import ASCENDING, MongoClient
@@ -26,7 +26,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailur
 
 from . import logs, settings
 from .clock import iso, utcnow
-from .errors import NotFound
+from .errors import NotFound, TiltsError
 from .events import MalformedEvent, envelope, parse
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 VERSION, OUTBOX, PENDING, OUTBOX_AT = "_version", "_outbox", "_outbox_pending", "_outbox_at"
 # an event written this recently is left to the writer's own flush
 RELAY_GRACE = timedelta(seconds=2)
+
+
+def rpc(fn):
+    """nameko's @rpc, with domain errors (Invalid, NotFound, Conflict...) logged as
+    expected answers rather than as failures of the service."""
+    return nameko_rpc(expected_exceptions=TiltsError)(fn)
 
 
 class StaleWrite(Exception):

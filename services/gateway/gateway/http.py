@@ -106,6 +106,11 @@ class Route(HttpRequestHandler):
 
     server = TiltsWebServer()
 
+    def __init__(self, method, url, **kwargs):
+        # a 4xx is an answer, not a failure: log it as expected
+        kwargs.setdefault("expected_exceptions", (TiltsError, HTTPException))
+        super().__init__(method, url, **kwargs)
+
     def response_from_exception(self, exc):
         return response_for(exc)
 

@@ -5,13 +5,12 @@ from datetime import timedelta
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging, settings
 from tilts_contracts.clock import iso, new_id, utcnow
 from tilts_contracts.errors import Conflict, Forbidden
-from tilts_contracts.messaging import MongoDatabase, StaleWrite, consumes, retry_stale
+from tilts_contracts.messaging import MongoDatabase, StaleWrite, consumes, retry_stale, rpc
 
 from . import domain
 from .storage import MatchingStore, with_open_ends

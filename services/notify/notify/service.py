@@ -5,13 +5,12 @@ from datetime import timedelta
 
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging, settings
 from tilts_contracts.clock import iso, new_id, parse_iso, utcnow
 from tilts_contracts.errors import Invalid
-from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
+from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale, rpc
 from tilts_contracts.tokens import sign_response_link, sign_unsubscribe_link
 
 from . import domain, mail

@@ -3,12 +3,11 @@
 import hashlib
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging
 from tilts_contracts.clock import iso, new_id, utcnow
-from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale
+from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale, rpc
 
 from . import domain, views
 from .storage import PledgeStore

@@ -1,13 +1,12 @@
 """The registry service: the directory of organisations that can help."""
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging
 from tilts_contracts.clock import new_id, utcnow
 from tilts_contracts.errors import Conflict, Invalid
-from tilts_contracts.messaging import MongoDatabase, retry_stale
+from tilts_contracts.messaging import MongoDatabase, retry_stale, rpc
 
 from . import domain
 from .storage import OrganisationStore
