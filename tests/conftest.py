@@ -138,3 +138,26 @@ def verified_org(stack, client):
         return reply.json()
 
     return make
+
+
+@pytest.fixture
+def store_with_retries():
+    """`store(session, url, body, key)`: POST like a careful client, retrying with the same
+    Idempotency-Key until the resource is stored (services may be down meanwhile)."""
+    import time
+
+    import requests
+
+    def store(session, url, body, key, deadline=120):
+        stop = time.monotonic() + deadline
+        while True:
+            try:
+                reply = session.post(url, json=body, headers={"Idempotency-Key": key}, timeout=15)
+                if reply.status_code in (200, 201):
+                    return reply.json()
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < stop, f"{url} never stored {key}"
+            time.sleep(0.5)
+
+    return store

@@ -22,20 +22,8 @@ pytestmark = [
 ]
 
 
-def post_until_stored(session, url, body, key, deadline=120):
-    stop = time.monotonic() + deadline
-    while True:
-        try:
-            reply = session.post(url, json=body, headers={"Idempotency-Key": key}, timeout=15)
-            if reply.status_code in (200, 201):
-                return reply.json()
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < stop, f"{url} never stored {key}"
-        time.sleep(1)
-
-
-def test_a_broker_restart_loses_no_event(own_stack, wait_until):
+def test_a_broker_restart_loses_no_event(own_stack, wait_until, store_with_retries):
+    post_until_stored = store_with_retries
     running = own_stack(RPC_TIMEOUT="3")
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {issue_token(running.secret, 'coordinator')}"

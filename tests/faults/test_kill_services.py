@@ -11,21 +11,10 @@ from tilts_contracts.tokens import issue_token
 pytestmark = pytest.mark.integration
 
 
-def post_until_stored(session, url, body, key, deadline=60):
-    """A coordinator's client: retry with the same Idempotency-Key until it is stored."""
-    stop = time.monotonic() + deadline
-    while True:
-        try:
-            reply = session.post(url, json=body, headers={"Idempotency-Key": key}, timeout=15)
-            if reply.status_code == 201:
-                return reply.json()
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < stop, f"{url} never stored {key}"
-        time.sleep(0.5)
-
-
-def test_killing_each_service_mid_flow_loses_and_doubles_nothing(own_stack, wait_until):
+def test_killing_each_service_mid_flow_loses_and_doubles_nothing(
+    own_stack, wait_until, store_with_retries
+):
+    post_until_stored = store_with_retries
     running = own_stack(RPC_TIMEOUT="3")
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {issue_token(running.secret, 'coordinator')}"
