@@ -93,6 +93,10 @@ class MatchPayload(_Payload):
     respond_by = fields.String(required=True)
     created_at = fields.String()
     updated_at = fields.String()
+    # what matching holds against the offer (proposed, accepted and fulfilled quantities)
+    # when this event was written, ordered by offer_revision: the offer's owner derives
+    # remaining = capacity - allocated, right whichever capacity edit it has seen
+    offer_allocated = fields.Integer(allow_none=True)
     offer_remaining = fields.Integer(allow_none=True)
     offer_revision = fields.Integer(allow_none=True)
     need = fields.Nested(NeedPayload, allow_none=True)

@@ -29,7 +29,14 @@ def is_candidate(offer: dict, need: dict, today: date) -> bool:
     """The matching rules of the design, checked one offer at a time."""
     if offer.get("status") != "active" or offer.get("org_status") != "verified":
         return False
-    if offer["domain"] != need["domain"] or offer.get("remaining", 0) <= 0:
+    if offer.get("remaining", 0) <= 0:
+        return False
+    return fits(offer, need, today)
+
+
+def fits(offer: dict, need: dict, today: date) -> bool:
+    """Whether an offer can serve a need at all: domain, region, language, dates."""
+    if offer["domain"] != need["domain"]:
         return False
     if need["region"] not in offer["regions"] and NATIONWIDE not in offer["regions"]:
         return False
@@ -153,6 +160,21 @@ def answer(match: dict, action: str, now: datetime, organisation_id: str | None 
         )
     answered = {"answered_at": iso(now)} if action in ("accept", "decline") else {}
     return {**match, "status": after, "updated_at": iso(now), **answered}
+
+
+def still_fits(need: dict, offer: dict, today: date) -> bool:
+    """Whether a proposal made for `need` from `offer` still stands: the need is open
+    and was not edited away from what the offer can do."""
+    return need["status"] in ("open", "unmatched") and fits(offer, need, today)
+
+
+def check_need_open(need: dict, match: dict) -> None:
+    """A match cannot be accepted or fulfilled for a need that was cancelled."""
+    if need["status"] == "cancelled":
+        raise Conflict(
+            f"the need of match {match['_id']} was cancelled",
+            {"need_id": [f"{need['_id']} is cancelled"]},
+        )
 
 
 def cancel(match: dict, now: datetime) -> dict:

@@ -151,13 +151,16 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         if not retry_stale(attempt):
             return
         need_id = need["id"]
+        today = self._now().date()
         for match in sorted(
             self.store.proposed({"need_id": need_id}), key=lambda m: m["_id"], reverse=True
         ):
             held = self.store.get_need(need_id)
-            if held["covered"] <= held["quantity"]:
-                break
-            self._cancel_if_proposed(match["_id"])  # the need shrank below what is proposed
+            offer = self.store.get_offer(match["offer_id"])
+            if domain.still_fits(held, offer, today) and held["covered"] <= held["quantity"]:
+                continue
+            # the need moved away from this offer (region, languages, date) or shrank
+            self._cancel_if_proposed(match["_id"])
         self._match_need(need_id)
 
     @consumes("pledges", "need_cancelled")
@@ -168,7 +171,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
                 self.store.replace("needs", {**held, "status": "cancelled"})
 
         retry_stale(attempt)
-        self._withdraw_proposals({"need_id": need["id"]}, rematch=False)
+        # nothing is owed to a need that is gone: proposals and accepted matches are cancelled
+        # (the organisations are told), fulfilled ones stay as the record of what was given
+        for match in self.store.open_matches({"need_id": need["id"]}):
+            self._cancel_if_open(match["_id"])
 
     # -- what organisations and coordinators say -----------------------------------
     @rpc
@@ -262,11 +268,14 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
                 "email": org.get("email"),
                 "preferred_language": org.get("preferred_language", "lv"),
             },
-            offer_remaining=offer["remaining"],
-            offer_revision=offer["_version"],
+            **offer_counts(offer),
         )
         self.store.insert("matches", match, ["match_proposed"])
         self.store.publish(self.dispatch, "matches", match["_id"])
+        # the need may have been cancelled or edited between cover() and this insert, when
+        # no handler could see the match yet: look again, so no proposal outlives its need
+        if not domain.still_fits(self.store.get_need(need["_id"]), offer, now.date()):
+            self._cancel_if_open(match["_id"])
 
     def _report_gap(self, need_id: str) -> None:
         """Raise need_unmatched once per coverage level while the need stays short."""
@@ -295,9 +304,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     def _answer(self, match_id: str, action: str, organisation_id: str | None) -> dict:
         def attempt():
-            match = domain.answer(
-                self.store.get_match(match_id), action, self._now(), organisation_id
-            )
+            current = self.store.get_match(match_id)
+            if action in ("accept", "fulfil"):
+                domain.check_need_open(self.store.get_need(current["need_id"]), current)
+            match = domain.answer(current, action, self._now(), organisation_id)
             return self._settle(match)
 
         match = retry_stale(attempt)
@@ -322,30 +332,29 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             def announce():
                 current = self.store.get_match(match["_id"])
                 offer = self.store.get_offer(match["offer_id"])
-                return self.store.replace(
-                    "matches",
-                    {
-                        **current,
-                        "offer_remaining": offer["remaining"],
-                        "offer_revision": offer["_version"],
-                    },
-                    [event],
-                )
+                return self.store.replace("matches", {**current, **offer_counts(offer)}, [event])
 
             stored = retry_stale(announce)
         self.store.publish(self.dispatch, "matches", match["_id"])
         return stored
 
-    def _withdraw_proposals(self, query: dict, rematch: bool = True) -> None:
-        """Cancel open proposals whose organisation, offer or need went away."""
+    def _withdraw_proposals(self, query: dict) -> None:
+        """Cancel open proposals whose organisation or offer went away, and ask elsewhere."""
         for match in self.store.proposed(query):
-            if self._cancel_if_proposed(match["_id"]) and rematch:
+            if self._cancel_if_proposed(match["_id"]):
                 self._match_need(match["need_id"])
 
     def _cancel_if_proposed(self, match_id: str) -> bool:
+        return self._cancel_if(match_id, ("proposed",))
+
+    def _cancel_if_open(self, match_id: str) -> bool:
+        """Cancel a proposed or accepted match (its need went away)."""
+        return self._cancel_if(match_id, ("proposed", "accepted"))
+
+    def _cancel_if(self, match_id: str, statuses: tuple[str, ...]) -> bool:
         def attempt():
             current = self.store.get_match(match_id)
-            if current["status"] != "proposed":
+            if current["status"] not in statuses:
                 return None
             return self._settle(domain.cancel(current, self._now()))
 
@@ -354,3 +363,12 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
     def _rematch_domain(self, domain_slug: str) -> None:
         for need in self.store.needs_waiting(domain_slug):
             self._match_need(need["_id"])
+
+
+def offer_counts(offer: dict) -> dict:
+    """What a match event tells the offer's owner about its capacity."""
+    return {
+        "offer_allocated": offer["capacity"] - offer["remaining"],
+        "offer_remaining": offer["remaining"],
+        "offer_revision": offer["_version"],
+    }

@@ -217,6 +217,10 @@ class MatchingStore(Store):
     def proposed(self, query: dict) -> list[dict]:
         return list(self.db.matches.find({**query, "status": "proposed"}))
 
+    def open_matches(self, query: dict) -> list[dict]:
+        """Proposed or accepted: matches that still hold capacity for a need."""
+        return list(self.db.matches.find({**query, "status": {"$in": ["proposed", "accepted"]}}))
+
     def due(self, now_iso: str, limit: int = 100) -> list[dict]:
         return list(
             self.db.matches.find({"status": "proposed", "respond_by": {"$lte": now_iso}}).limit(

@@ -48,6 +48,7 @@ def pledge_offer(data: dict, offer_id: str, now: datetime) -> dict:
         "_id": offer_id,
         "status": "active",
         "remaining": data["capacity"],
+        "allocated": 0,
         "remaining_revision": 0,
         "created_at": stamp,
         "updated_at": stamp,
@@ -55,8 +56,8 @@ def pledge_offer(data: dict, offer_id: str, now: datetime) -> dict:
 
 
 def reserved(offer: dict) -> int:
-    """Capacity matching holds for proposed or accepted matches."""
-    return offer["capacity"] - offer["remaining"]
+    """Capacity matching holds for proposed, accepted or fulfilled matches."""
+    return offer.get("allocated", offer["capacity"] - offer["remaining"])
 
 
 def withdraw_offer(offer: dict, now: datetime, force: bool = False) -> dict:
@@ -72,8 +73,11 @@ def withdraw_offer(offer: dict, now: datetime, force: bool = False) -> dict:
     return {**offer, "status": "withdrawn", "updated_at": iso(now)}
 
 
-def edit_offer(offer: dict, changes: dict, now: datetime, force: bool = False) -> dict:
-    """Apply edited fields; capacity may not drop below what is reserved unless forced."""
+def edit_offer(
+    offer: dict, changes: dict, now: datetime, force: bool = False, committed: int = 0
+) -> dict:
+    """Apply edited fields; capacity may not drop below what is reserved unless forced,
+    and never below what organisations have `committed` to (accepted or fulfilled)."""
     if offer["status"] == "withdrawn":
         raise Conflict(f"offer {offer['_id']} is withdrawn", {"status": ["withdrawn"]})
     updated = {**offer, **changes, "updated_at": iso(now)}
@@ -84,22 +88,32 @@ def edit_offer(offer: dict, changes: dict, now: datetime, force: bool = False) -
         )
     if "capacity" in changes:
         held = reserved(offer)
+        if changes["capacity"] < committed:
+            raise Conflict(
+                f"{committed} of this offer is already accepted; capacity cannot go below that",
+                {"capacity": [f"at least {committed} (accepted)"]},
+            )
         if changes["capacity"] < held and not force:
             raise Conflict(
                 f"{held} of this offer is reserved; capacity cannot go below that "
                 "unless ?force=true (which cancels the affected proposals)",
                 {"capacity": [f"at least {held}"], "reserved": [f"{held} reserved for matches"]},
             )
-        updated = apply_remaining(updated, changes["capacity"] - held)
+        updated = apply_allocation(updated, held)
     return updated
 
 
-def apply_remaining(offer: dict, remaining: int) -> dict:
-    """Matching's count of free capacity, as it reserves and releases."""
+def apply_allocation(offer: dict, allocated: int) -> dict:
+    """Matching's count of what it holds against the offer; the rest is free.
+
+    Free capacity shows as 0, not less, while a forced cut waits for matching to cancel
+    the proposals above the new capacity.
+    """
+    remaining = max(0, offer["capacity"] - allocated)
     status = offer["status"]
     if status in ("active", "exhausted"):
         status = "exhausted" if remaining <= 0 else "active"
-    return {**offer, "remaining": remaining, "status": status}
+    return {**offer, "allocated": allocated, "remaining": remaining, "status": status}
 
 
 # -- needs -------------------------------------------------------------------------

@@ -50,7 +50,13 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
         fields = {k: v for k, v in fields.items() if k in changes}
 
         def attempt():
-            offer = domain.edit_offer(self.store.get_offer(offer_id), fields, utcnow(), force)
+            offer = domain.edit_offer(
+                self.store.get_offer(offer_id),
+                fields,
+                utcnow(),
+                force,
+                committed=self.store.committed_of(offer_id),
+            )
             return self.store.replace("offers", offer, ["offer_updated"])
 
         offer = retry_stale(attempt)
@@ -191,11 +197,12 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
         self._refresh_need(match["need_id"], unmatched=False)
 
     def _apply_remaining(self, match: dict) -> None:
-        offer = self.store.record_remaining(
-            match["offer_id"], match["offer_remaining"], match["offer_revision"]
-        )
+        offer = self.store.record_remaining(match["offer_id"], match["offer_revision"])
         if offer is not None:
-            updated = domain.apply_remaining(offer, match["offer_remaining"])
+            allocated = match.get("offer_allocated")
+            if allocated is None:  # written before events carried the allocation
+                allocated = offer["capacity"] - match["offer_remaining"]
+            updated = domain.apply_allocation(offer, allocated)
             updated["remaining_revision"] = match["offer_revision"]
             self.store.replace("offers", updated)
 

@@ -15,6 +15,7 @@ class PledgeStore(Store):
         self.db.offers.create_index([("domain", ASCENDING), ("status", ASCENDING)])
         self.db.needs.create_index([("status", ASCENDING)])
         self.db.matches.create_index([("need_id", ASCENDING)])
+        self.db.matches.create_index([("offer_id", ASCENDING)])
 
     def get_offer(self, offer_id: str) -> dict:
         return self.get_doc("offers", offer_id, "offer")
@@ -39,9 +40,16 @@ class PledgeStore(Store):
             )
             return result.modified_count == 1
 
-    def record_remaining(self, offer_id: str, remaining: int, revision: int) -> dict | None:
-        """The offer, if this count is newer than the one it shows."""
+    def record_remaining(self, offer_id: str, revision: int) -> dict | None:
+        """The offer, if matching's count at `revision` is newer than the one it shows."""
         return self.db.offers.find_one({"_id": offer_id, "remaining_revision": {"$lt": revision}})
+
+    def committed_of(self, offer_id: str) -> int:
+        """Quantity organisations accepted (or fulfilled) from this offer."""
+        done = self.db.matches.find(
+            {"offer_id": offer_id, "status": {"$in": ["accepted", "fulfilled"]}}, {"quantity": 1}
+        )
+        return sum(m["quantity"] for m in done)
 
     def public_offers(self, region: str | None) -> list[dict]:
         query: dict = {"public": True, "status": {"$in": ["active", "exhausted"]}}

@@ -2,12 +2,15 @@
 
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from nameko.events import event_handler
-from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter, worker_factory
 
+from matching.domain import DEFAULT_RESPOND_HOURS
 from matching.service import MatchingService
+from matching.storage import MatchingStore
 from tilts_contracts.events import envelope
 
 pytestmark = pytest.mark.integration
@@ -84,6 +87,16 @@ class World:
         }
         self.send("pledges", envelope("need_posted", need), "on_need_posted")
         return need
+
+    def cancel(self, need):
+        cancelled = {**need, "status": "cancelled", "revision": need["revision"] + 1}
+        self.send("pledges", envelope("need_cancelled", cancelled), "on_need_cancelled")
+        return cancelled
+
+    def edit(self, need, **changes):
+        edited = {**need, **changes, "revision": need["revision"] + 1}
+        self.send("pledges", envelope("need_updated", edited), "on_need_updated")
+        return edited
 
     def matches(self, need, status=None):
         filters = {"need_id": need["id"], **({"status": status} if status else {})}
@@ -251,3 +264,85 @@ def test_a_malformed_event_is_parked_with_the_reason(world):
     parked = world.call("parked_events", 10)
     assert parked[0]["event"]["event_id"] == broken["event_id"]
     assert "schema_version" in parked[0]["reason"]
+
+
+def test_cancelling_a_need_releases_its_accepted_match_too(world):
+    org = world.org("Committed")
+    world.offer(org, capacity=2)
+    need = world.need(quantity=2)
+    [match] = world.matches(need)
+    world.call("accept_match", match["id"], org["id"])
+    world.cancel(need)
+    assert [m["status"] for m in world.matches(need)] == ["cancelled"]
+    with pytest.raises(Exception) as refused:
+        world.call("fulfil_match", match["id"], org["id"])
+    assert "cancelled" in str(refused.value)
+    again = world.need(quantity=2)  # the whole capacity is free again
+    assert [m["quantity"] for m in world.matches(again, "proposed")] == [2]
+
+
+def test_a_need_edited_away_from_an_offer_is_proposed_elsewhere(world):
+    riga, kurzeme = world.org("Rīga"), world.org("Kurzeme")
+    riga_offer = world.offer(riga, capacity=1, regions=["riga"], languages=["lv"])
+    kurzeme_offer = world.offer(kurzeme, capacity=1, regions=["kurzeme"], languages=["lv"])
+    need = world.need(region="riga")
+    assert [m["offer_id"] for m in world.matches(need)] == [riga_offer["id"]]
+    world.edit(need, region="kurzeme")
+    statuses = {m["offer_id"]: m["status"] for m in world.matches(need)}
+    assert statuses == {riga_offer["id"]: "cancelled", kurzeme_offer["id"]: "proposed"}
+    back = world.need(region="riga")  # the Riga offer's capacity was given back
+    assert [m["offer_id"] for m in world.matches(back)] == [riga_offer["id"]]
+
+
+class CancelledMeanwhile(MatchingStore):
+    """Matching's real store, with a need cancellation landing right after the need is
+    covered and before its match is stored: the window no handler can see into."""
+
+    def cover(self, need_id, quantity, of):
+        covered = super().cover(need_id, quantity, of)
+        need = self.get_need(need_id)
+        self.replace("needs", {**need, "status": "cancelled"})  # as on_need_cancelled does
+        assert self.open_matches({"need_id": need_id}) == []  # so its sweep finds nothing
+        return covered
+
+
+def test_a_need_cancelled_while_it_is_being_matched_keeps_no_proposal(mongo_uri):
+    from pymongo import MongoClient
+
+    from tilts_contracts.settings import database_name
+
+    db = MongoClient(mongo_uri)[database_name("matching")]
+    store = CancelledMeanwhile(db)
+    store.ensure_indexes()
+    clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
+    service = worker_factory(MatchingService, store=store, clock=clock)
+    org = {"id": uid("org"), "name": "Racing", "status": "verified", "revision": 2}
+    service.on_organisation_verified(envelope("organisation_verified", org))
+    offer = {
+        "id": uid("off"),
+        "organisation_id": org["id"],
+        "domain": "health",
+        "title": "x",
+        "capacity": 3,
+        "remaining": 3,
+        "regions": ["riga"],
+        "status": "active",
+        "revision": 1,
+    }
+    service.on_offer_pledged(envelope("offer_pledged", offer))
+    need = {
+        "id": uid("need"),
+        "domain": "health",
+        "title": "y",
+        "region": "riga",
+        "quantity": 2,
+        "status": "open",
+        "revision": 1,
+    }
+    service.on_need_posted(envelope("need_posted", need))
+    [match] = db.matches.find({"need_id": need["id"]})
+    assert match["status"] == "cancelled"
+    published = [call.args[0] for call in service.dispatch.call_args_list]
+    assert published == ["match_proposed", "match_cancelled"]  # the organisation is told
+    assert db.offers.find_one({"_id": offer["id"]})["remaining"] == 3
+    assert db.parked_events.count_documents({}) == 0

@@ -48,17 +48,35 @@ def offer(**fields):
 
 
 def test_capacity_may_not_drop_below_what_is_reserved_unless_forced():
-    held = {**offer(), "remaining": 2}  # 3 reserved
+    held = domain.apply_allocation(offer(), 3)  # matching holds 3 of 5
+    assert held["remaining"] == 2
     with pytest.raises(Conflict):
         domain.edit_offer(held, {"capacity": 2}, NOW)
     forced = domain.edit_offer(held, {"capacity": 2}, NOW, force=True)
-    assert forced["remaining"] == -1 and forced["status"] == "exhausted"
+    # never shown below zero while matching cancels the proposals over the new capacity
+    assert forced["remaining"] == 0 and forced["status"] == "exhausted"
     raised = domain.edit_offer(held, {"capacity": 8}, NOW)
     assert raised["remaining"] == 5 and raised["status"] == "active"
 
 
+def test_not_even_force_cuts_capacity_below_what_was_accepted():
+    held = domain.apply_allocation(offer(), 3)
+    with pytest.raises(Conflict) as refused:
+        domain.edit_offer(held, {"capacity": 1}, NOW, force=True, committed=2)
+    assert refused.value.details == {"capacity": ["at least 2 (accepted)"]}
+    cut = domain.edit_offer(held, {"capacity": 2}, NOW, force=True, committed=2)
+    assert cut["capacity"] == 2 and cut["remaining"] == 0
+
+
+def test_free_capacity_follows_the_allocation_whatever_capacity_matching_last_saw():
+    # capacity raised 2 -> 5 while a proposal of 1 was on its way: matching's event says
+    # 1 is allocated, so 4 are free, not the 1 that an absolute "remaining" would claim
+    raised = domain.edit_offer(offer(capacity=2), {"capacity": 5}, NOW)
+    assert domain.apply_allocation(raised, 1)["remaining"] == 4
+
+
 def test_withdrawing_a_reserved_offer_needs_force_and_happens_once():
-    held = {**offer(), "remaining": 4}
+    held = domain.apply_allocation(offer(), 1)
     with pytest.raises(Conflict):
         domain.withdraw_offer(held, NOW)
     gone = domain.withdraw_offer(held, NOW, force=True)
