@@ -114,6 +114,17 @@ def test_the_privacy_guard_and_bad_needs(stack, client, body, field):
     assert field in reply.json()["error"]["details"]
 
 
+@pytest.mark.parametrize("path", ["/api/needs", "/api/offers", "/api/organisations"])
+def test_a_lone_surrogate_is_refused_naming_the_body(stack, client, path):
+    reply = client().post(
+        f"{stack.url}{path}",
+        data=b'{"domain":"social","title":"Lone \\ud800 x","region":"riga","quantity":1}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert reply.status_code == 400, reply.text
+    assert "_body" in reply.json()["error"]["details"]
+
+
 def test_a_need_is_edited_while_open_and_not_after_cancelling(stack, client):
     coordinator = client()
     need = coordinator.post(

@@ -129,6 +129,13 @@ def read_json(request) -> dict:
         raise Invalid("the body is not valid JSON", {"_body": [str(exc)]}) from exc
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", {"_body": ["expected an object"]})
+    try:  # "\ud800" is valid JSON but no text: nothing downstream could store it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Invalid(
+            "the body contains invalid Unicode",
+            {"_body": ["contains a lone surrogate (such as \\ud800), which is not text"]},
+        ) from exc
     return data
 
 
