@@ -106,12 +106,36 @@ def test_bad_offers_are_refused_naming_the_field(stack, client, verified_org, bo
         (need_body(title="Jānis, 321234-56789, vajag dzīvokli"), "title"),
         (need_body(description="rakstīt anna.berzina@example.lv"), "description"),
         (need_body(case_ref="x" * 41), "case_ref"),
+        (need_body(description="tel. 2612-34-56"), "description"),
+        (need_body(description="mob. 26.12.34.56"), "description"),
+        (need_body(description="p.k. 120385–12345"), "description"),
+        (need_body(description="mob: 2 612 3456"), "description"),
+        (need_body(case_ref="janis [at] inbox.lv"), "case_ref"),
     ],
 )
 def test_the_privacy_guard_and_bad_needs(stack, client, body, field):
     reply = client().post(f"{stack.url}/api/needs", json=body)
     assert reply.status_code == 400, reply.text
     assert field in reply.json()["error"]["details"]
+
+
+def test_case_refs_and_school_years_are_not_taken_for_phone_numbers(stack, client):
+    coordinator = client()
+    need = coordinator.post(
+        f"{stack.url}/api/needs",
+        json=need_body(
+            domain="policy",
+            case_ref="RIX-2025-0017",
+            description="mācību gads 2025-2026, no 2026-12-01, budžets 26 000 000 EUR",
+        ),
+    )
+    assert need.status_code == 201, need.text
+    assert need.json()["case_ref"] == "RIX-2025-0017"
+    edited = coordinator.patch(
+        f"{stack.url}/api/needs/{need.json()['id']}", json={"case_ref": "RIX-2026-0001"}
+    )
+    assert edited.status_code == 200, edited.text
+    coordinator.post(f"{stack.url}/api/needs/{need.json()['id']}/cancel")
 
 
 @pytest.mark.parametrize("path", ["/api/needs", "/api/offers", "/api/organisations"])

@@ -7,29 +7,69 @@ from tilts_contracts.clock import iso
 from tilts_contracts.errors import Conflict, Invalid
 
 # -- the privacy guard: a need describes a situation, never a person -------------
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"  # what editors paste for "-"
+EMAIL = re.compile(
+    r"[\w.+-]+@[\w-]+(\.[\w-]+)+"
+    # "janis [at] inbox.lv", "janis(at)inbox(dot)lv"
+    r"|[\w.+-]+\s*[\[({]\s*(?:at|et|@)\s*[\])}]\s*[\w-]+"
+    r"(?:(?:\.|\s*[\[({]\s*(?:dot|punkts)\s*[\])}]\s*)[\w-]+)+",
+    re.IGNORECASE,
+)
+SEP = f"[\\s{DASHES}]"
+# a year and more digits: "RIX-2025-0017", "mācību gads 2025-2026", an invalid date
+YEAR_FIRST = f"(?:19|20)\\d\\d[\\s./{DASHES}]"
+PHONE_WORD = (
+    r"\b(?:tel|tālr|talr|telefon\w*|tālru\w*|mob|mobil(?:ais|ā|o|ajam)|zvan\w*|phone|gsm"
+    r"|whatsapp|viber|telegram|signal)\b[\s.:]*"
+)
 # Latvian numbers (+371 and 8 digits, mobiles 2x, landlines 6x) and international ones
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+|00)\s?\d[\d\s().-]{6,16}\d"
-    r"|(?<!\d)(?:\+?371[\s-]?)?[26]\d(?:[\s-]?\d){6}(?!\d)"
+    r"(?<![\w+])(?:\+|00)\s?[1-9][\d\s().\-\u2013]{6,16}\d"  # no country code starts with 0
+    # 8 digits from 2 or 6, however grouped ("2 612 3456", "2612-34-56"), unless they read as
+    # a year and a number, or as an amount of money ("26 000 000 EUR")
+    f"|(?<![\\w{DASHES}])(?:371{SEP}?)?(?!{YEAR_FIRST})[26](?:{SEP}?\\d){{7}}"
+    r"(?!\d|\s?(?:eur\b|euro|eiro|€))"
+    r"|(?<![\w.])[26]\d(?:\.\d\d){3}(?!\w|\.\d)"  # 26.12.34.56
+    # after a word that says phone, any grouping of the 8 digits
+    f"|{PHONE_WORD}(?:\\+?371{SEP}?)?[26](?:[\\s.{DASHES}]?\\d){{7}}(?!\\d)",
+    re.IGNORECASE,
 )
-# personal codes: DDMMYY-NNNNN (old) and 32NNNN-NNNNN (new, since 2017)
-PERSONAL_CODE = re.compile(r"(?<!\d)(?:[0-3]\d[01]\d\d\d|32\d{4})-?\d{5}(?!\d)")
+# personal codes: DDMMYY-NNNNN (old) and 32NNNN-NNNNN (new, since 2017), the dash maybe
+# a space or an en dash
+PERSONAL_CODE = re.compile(f"(?<![\\d+])(?:[0-3]\\d[01]\\d\\d\\d|32\\d{{4}}){SEP}?\\d{{5}}(?!\\d)")
 GUARDED = (
     (EMAIL, "contains an email address"),
     (PERSONAL_CODE, "contains a personal identity code"),
     (PHONE, "contains a phone number"),
 )
 PRIVATE_FIELDS = ("title", "description", "case_ref")
-# dates look like phone numbers to a digit pattern ("2026-11-24" is 8 digits from a 2)
-DATES = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+# dates look like phone numbers to a digit pattern ("2026-11-24" is 8 digits from a 2), so
+# real dates are set aside first; "2612-34-56" or "26.12.34.56" is no date and stays
+ISO_DATE = re.compile(r"(?<![\d.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-]|\.\d)")
+LV_DATE = re.compile(r"(?<![\d.-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d|\.\d)")
+
+
+def _is_date(year: str, month: str, day: str) -> bool:
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return 1900 <= int(year) <= 2100
+
+
+def _without_dates(text: str) -> str:
+    text = ISO_DATE.sub(lambda m: " " if _is_date(*m.groups()) else m[0], text)
+    return LV_DATE.sub(lambda m: " " if _is_date(*reversed(m.groups())) else m[0], text)
 
 
 def privacy_problems(need: dict) -> dict[str, list[str]]:
     """Fields of a need that name a person: describe the situation instead."""
     problems: dict[str, list[str]] = {}
     for field in PRIVATE_FIELDS:
-        text = DATES.sub(" ", need.get(field) or "")
+        value = need.get(field)
+        if not isinstance(value, str):
+            continue  # missing, or a type error the schema reports
+        text = _without_dates(value)
         for pattern, message in GUARDED:
             if pattern.search(text):
                 problems.setdefault(field, []).append(

@@ -23,10 +23,70 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
         "p.k. 12038512345",
         "jaunais kods 321234-56789",
         "rakstiet anna.berzina@example.lv",
+        # formats the guard once let through
+        "tel. 2612-34-56",  # 4-2-2 looked like a date
+        "+371 2612-34-56",
+        "mob. 26.12.34.56",  # so did a dotted number
+        "p.k. 120385 12345",  # a space in a personal code
+        "p.k. 120385–12345",  # an en dash, as Word and Docs paste it
+        "mob: 2 612 3456",
+        "janis [at] inbox.lv",
+        "janis(at)inbox.lv",
+        "JANIS (AT) INBOX (DOT) LV",
+        "tel. 2025 1234",  # year-shaped, but said to be a phone
+        "tālrunis: 6712 3456",
+        "zvaniet 2025-1234",
     ],
 )
 def test_the_guard_finds_a_person_in_text(text):
     assert "description" in domain.privacy_problems({"description": text})
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("+37126123456", "phone number"),
+        ("00371 29123456", "phone number"),
+        ("32123456789", "personal identity code"),
+        ("120385–12345", "personal identity code"),
+        ("janis(at)inbox.lv", "email address"),
+    ],
+)
+def test_the_guard_says_what_it_found(text, says):
+    assert says in domain.privacy_problems({"case_ref": text})["case_ref"][0]
+
+
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("case_ref", "RIX-2025-0017"),  # a year and a sequence number
+        ("case_ref", "RIX 2025 0017"),
+        ("case_ref", "2025-0017"),
+        ("case_ref", "Lieta 2024/0017"),
+        ("description", "mācību gads 2025-2026"),
+        ("description", "mācību gads 2025–2026"),
+        ("description", "2025./2026. mācību gads"),
+        ("description", "Kopā 26 000 000 EUR"),
+        ("description", "Kopā 1 000 000 000 EUR"),
+        ("description", "1 200 000 €"),
+        ("description", "no 2026-12-01 līdz 2026-12-24"),
+        ("description", "01.12.2026.–24.12.2026."),
+        ("description", "mobilitātes programma 2025 2026"),
+        ("title", "Telpa 2025-2026"),
+        ("description", "Brīvības iela 214-12, LV-1050, zvanīt 112"),
+        ("description", "ISBN 978-9934-0-1234-5"),
+        ("description", "Kontakts caur koordinatori (at the office)"),
+    ],
+)
+def test_the_guard_lets_case_refs_years_and_amounts_through(field, text):
+    assert domain.privacy_problems({field: text}) == {}
+
+
+def test_only_real_dates_are_set_aside():
+    # 2026-12-24 is a date; 2612-34-56 and 26.12.34.56 have no month 34 and stay phones
+    assert domain.privacy_problems({"description": "līdz 2026-12-24 vai 24.12.2026"}) == {}
+    assert domain.privacy_problems({"description": "2612-34-56"})
+    assert domain.privacy_problems({"description": "26.12.34.56"})
 
 
 @pytest.mark.parametrize(
