@@ -138,6 +138,24 @@ def test_case_refs_and_school_years_are_not_taken_for_phone_numbers(stack, clien
     coordinator.post(f"{stack.url}/api/needs/{need.json()['id']}/cancel")
 
 
+def test_every_bad_field_of_a_need_is_named_at_once(stack, client):
+    coordinator = client()
+    reply = coordinator.post(
+        f"{stack.url}/api/needs",
+        json=need_body(quantity=0, description="zvanīt 29123456", needed_by="2020-01-01"),
+    )
+    assert reply.status_code == 400, reply.text
+    assert set(reply.json()["error"]["details"]) == {"quantity", "description", "needed_by"}
+    need = coordinator.post(f"{stack.url}/api/needs", json=need_body(domain="policy")).json()
+    edit = coordinator.patch(
+        f"{stack.url}/api/needs/{need['id']}",
+        json={"urgency": "yesterday", "title": "Jānis, tel. 2612-34-56"},
+    )
+    assert edit.status_code == 400, edit.text
+    assert set(edit.json()["error"]["details"]) == {"urgency", "title"}
+    coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel")
+
+
 @pytest.mark.parametrize("path", ["/api/needs", "/api/offers", "/api/organisations"])
 def test_a_lone_surrogate_is_refused_naming_the_body(stack, client, path):
     reply = client().post(

@@ -157,11 +157,30 @@ def apply_allocation(offer: dict, allocated: int) -> dict:
 
 
 # -- needs -------------------------------------------------------------------------
+def need_problems(data: dict, today: date) -> dict[str, list[str]]:
+    """What the privacy guard and the date check say of a need's fields, loaded or raw."""
+    problems = privacy_problems(data)
+    needed_by = data.get("needed_by")
+    if isinstance(needed_by, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", needed_by):
+        if _is_date(*needed_by.split("-")) and needed_by < today.isoformat():
+            problems.setdefault("needed_by", []).append("is in the past")
+    return problems
+
+
+def with_problems(error: Invalid, problems: dict[str, list[str]]) -> Invalid:
+    """One answer naming every bad field: the schema's errors and the guard's together."""
+    details = dict(error.details)
+    for field, messages in problems.items():
+        known = details.get(field)
+        details[field] = [*known, *messages] if isinstance(known, list) else known or messages
+    if details == error.details:
+        return error
+    return Invalid(f"invalid fields: {', '.join(sorted(map(str, details)))}", details)
+
+
 def post_need(data: dict, need_id: str, now: datetime, today: date) -> dict:
     """A new open need; refused if it names a person or is already overdue."""
-    problems = privacy_problems(data)
-    if data.get("needed_by") and data["needed_by"] < today.isoformat():
-        problems.setdefault("needed_by", []).append("is in the past")
+    problems = need_problems(data, today)
     if problems:
         raise Invalid("the need cannot be posted as written", problems)
     stamp = iso(now)
@@ -175,9 +194,7 @@ def edit_need(need: dict, changes: dict, now: datetime, today: date) -> dict:
             f"need {need['_id']} is {need['status']}; only open needs can be edited",
             {"status": [need["status"]]},
         )
-    problems = privacy_problems(changes)
-    if changes.get("needed_by") and changes["needed_by"] < today.isoformat():
-        problems.setdefault("needed_by", []).append("is in the past")
+    problems = need_problems(changes, today)
     if problems:
         raise Invalid("the need cannot be changed as written", problems)
     return {**need, **changes, "updated_at": iso(now)}

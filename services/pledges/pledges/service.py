@@ -1,12 +1,14 @@
 """The pledges service: the resource wall of offers, and the needs they meet."""
 
 import hashlib
+from datetime import date
 
 from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging
 from tilts_contracts.clock import iso, new_id, utcnow
+from tilts_contracts.errors import Invalid
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale, rpc
 
 from . import domain, views
@@ -14,6 +16,15 @@ from .storage import PledgeStore
 
 OFFER_FILTERS = ("domain", "region", "organisation_id", "status")
 NEED_FILTERS = ("domain", "region", "status", "urgency")
+
+
+def _load_need(data: dict, today: date, partial: bool = False) -> dict:
+    """A need's fields, or one Invalid naming the schema's and the privacy guard's findings."""
+    try:
+        return api.iso_dates(api.load(api.NeedIn(), data, partial=partial))
+    except Invalid as exc:
+        raw = data if isinstance(data, dict) else {}
+        raise domain.with_problems(exc, domain.need_problems(raw, today)) from None
 
 
 class PledgesService(messaging.Operable):  # via the module: `nameko run` serves all it sees
@@ -77,8 +88,8 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     @rpc
     def post_need(self, data: dict, need_id: str | None = None) -> dict:
         """A new need; `need_id` (chosen by the caller) makes a redelivered call harmless."""
-        fields = api.iso_dates(api.load(api.NeedIn(), data))
         now = utcnow()
+        fields = _load_need(data, now.date())
         need = domain.post_need(fields, need_id or new_id("need"), now, now.date())
         need = self.store.insert_once("needs", need, ["need_posted"])
         self.store.publish(self.dispatch, "needs", need["_id"])
@@ -96,9 +107,9 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
 
     @rpc
     def update_need(self, need_id: str, changes: dict) -> dict:
-        fields = api.iso_dates(api.load(api.NeedIn(), changes, partial=True))
-        fields = {k: v for k, v in fields.items() if k in changes}
         now = utcnow()
+        fields = _load_need(changes, now.date(), partial=True)
+        fields = {k: v for k, v in fields.items() if k in changes}
 
         def attempt():
             need = domain.edit_need(self.store.get_need(need_id), fields, now, now.date())

@@ -89,6 +89,17 @@ def test_only_real_dates_are_set_aside():
     assert domain.privacy_problems({"description": "26.12.34.56"})
 
 
+def test_schema_errors_and_the_guard_are_named_together():
+    schema = Invalid("invalid fields: quantity", {"quantity": ["Must be at least 1."]})
+    raw = {"quantity": 0, "description": "zvanīt 29123456", "needed_by": "2020-01-01"}
+    merged = domain.with_problems(schema, domain.need_problems(raw, date(2026, 11, 24)))
+    assert set(merged.details) == {"quantity", "description", "needed_by"}
+    assert merged.details["needed_by"] == ["is in the past"]
+    assert "description" in merged.message and "quantity" in merged.message
+    # a field of the wrong type is the schema's to report, not the guard's
+    assert domain.need_problems({"title": 5, "needed_by": "2020-13-01"}, date(2026, 11, 24)) == {}
+
+
 @pytest.mark.parametrize(
     "text",
     [
