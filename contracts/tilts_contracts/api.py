@@ -56,6 +56,15 @@ def load(schema: Schema, data: object, partial: bool = False) -> dict:
         raise Invalid(f"invalid fields: {fields_named}", exc.messages) from exc
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes", 1 or "true" is refused, not guessed at."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 # -- organisations -------------------------------------------------------------
 class OrganisationIn(Strict):
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
@@ -120,7 +129,7 @@ class OfferIn(Strict):
     )
     available_from = fields.Date(load_default=None, allow_none=True)
     available_until = fields.Date(load_default=None, allow_none=True)
-    public = fields.Boolean(load_default=True)
+    public = StrictBoolean(load_default=True)
 
     @validates_schema
     def period(self, data, **kwargs):

@@ -86,6 +86,10 @@ def test_an_offer_is_edited_and_cannot_drop_below_what_is_reserved(
         (offer_body(capacity=2.5), "capacity"),
         (offer_body(available_from="2026-12-10", available_until="2026-12-01"), "available_until"),
         (offer_body(regions=["mars"]), "regions"),
+        (offer_body(public="yes"), "public"),
+        (offer_body(public=1), "public"),
+        (offer_body(public="false"), "public"),
+        (offer_body(public=None), "public"),
     ],
 )
 def test_bad_offers_are_refused_naming_the_field(stack, client, verified_org, body, field):
