@@ -204,6 +204,16 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
         f"{stack.url}/api/offers", json=offer_body(domain="children", title="Atsaukts piedāvājums")
     ).json()
     assert own.post(f"{stack.url}/api/offers/{dropped['id']}/withdraw").status_code == 200
+    private = own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(domain="children", title="Nepublisks piedāvājums", public=False),
+    )
+    assert private.status_code == 201, private.text
+    unitless = own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(domain="children", title="Rotaļu istaba", unit="", regions=["latgale"]),
+    )
+    assert unitless.status_code == 201, unitless.text
     # one of its offers is delivered: matched, accepted, fulfilled
     need = (
         client()
@@ -237,24 +247,48 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
     assert rows[0]["fulfilled"] == 2 and rows[0]["accepted"] == 2
     assert rows[0]["domain"] == "Bērni"
     assert as_json.json()["generated_at"]
-    assert not any(r["offer"] == "Atsaukts piedāvājums" for r in as_json.json()["commitments"])
+    offers = [r["offer"] for r in as_json.json()["commitments"]]
+    assert "Atsaukts piedāvājums" not in offers and "Nepublisks piedāvājums" not in offers
 
     english = client().get(f"{stack.url}/commitments?format=json&lang=en").json()
     assert any(r["domain"] == "Children" for r in english["commitments"])
+    assert not any(r["offer"] == "Nepublisks piedāvājums" for r in english["commitments"])
 
-    md = client().get(f"{stack.url}/commitments?format=md&lang=en")
-    assert md.headers["Content-Type"].startswith("text/markdown")
-    assert "# Commitment document" in md.text and "Bērnu pieskatīšana" in md.text
+    for lang, title, generated in (
+        ("en", "# Commitment document", "Generated: "),
+        ("lv", "# Apņemšanās dokuments", "Sagatavots: "),
+    ):
+        md = client().get(f"{stack.url}/commitments?format=md&lang={lang}")
+        assert md.headers["Content-Type"].startswith("text/markdown")
+        assert title in md.text and "Bērnu pieskatīšana" in md.text
+        assert generated in md.text and "Nepublisks piedāvājums" not in md.text
 
+    # the spreadsheet: a BOM for Excel, Latvian headers, every row says when it was made
     table = client().get(f"{stack.url}/commitments?format=csv&lang=lv")
-    parsed = list(csv.DictReader(io.StringIO(table.text)))
-    assert any(r["offer"] == "Bērnu pieskatīšana" and r["capacity"] == "4" for r in parsed)
+    assert table.content.startswith(b"\xef\xbb\xbf")
+    assert table.headers["X-Generated-At"]
+    parsed = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
+    assert list(parsed[0])[:3] == ["Joma", "Organizācija", "Piedāvājums"]
+    ours = {r["Piedāvājums"]: r for r in parsed}
+    assert ours["Bērnu pieskatīšana"]["Kapacitāte"] == "4"
+    assert ours["Bērnu pieskatīšana"]["Izpildīts"] == "2"
+    assert ours["Bērnu pieskatīšana"]["Sagatavots"] == table.headers["X-Generated-At"]
+    assert ours["Rotaļu istaba"]["Vienība"] == ""  # an empty cell, not "'"
+    assert "Nepublisks piedāvājums" not in ours
+    english_csv = client().get(f"{stack.url}/commitments?format=csv&lang=en")
+    header = english_csv.content.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Domain,Organisation,Offer,Capacity,Unit")
 
-    html = client().get(f"{stack.url}/commitments?lang=lv")
-    assert html.headers["Content-Type"].startswith("text/html")
-    assert "Apņemšanās dokuments" in html.text and "Bērnu pieskatīšana" in html.text
-    assert "Atsaukts piedāvājums" not in html.text
-    assert kept["id"]
+    for lang, title, generated in (
+        ("lv", "Apņemšanās dokuments", "Sagatavots: "),
+        ("en", "Commitment document", "Generated: "),
+    ):
+        html = client().get(f"{stack.url}/commitments?lang={lang}")
+        assert html.headers["Content-Type"].startswith("text/html")
+        assert title in html.text and "Bērnu pieskatīšana" in html.text
+        assert generated in html.text
+        assert "Atsaukts piedāvājums" not in html.text
+        assert "Nepublisks piedāvājums" not in html.text
 
     bad = client().get(f"{stack.url}/commitments?format=pdf")
     assert bad.status_code == 400 and "format" in bad.json()["error"]["details"]
@@ -288,6 +322,44 @@ def test_the_wall_shows_public_offers_without_contact_details(stack, client, ver
     assert "kontakti-latgale@example.org" not in page.text and "26 000 000" not in page.text
     other = client().get(f"{stack.url}/wall?region=kurzeme&lang=en")
     assert "Latgales brīvprātīgie" not in other.text and "Resource wall" in other.text
+
+
+def test_only_verified_organisations_offers_are_public(stack, client, verified_org):
+    coordinator = client()
+    pending = coordinator.post(
+        f"{stack.url}/api/organisations",
+        json={"name": "Nepārbaudīta biedrība M5", "email": "m5-pending@example.org"},
+    ).json()
+    assert pending["status"] == "pending"
+    suspended = verified_org(name="Apturēta biedrība M5")
+    erased = verified_org(name="Dzēsta biedrība M5")
+    for org, title in (
+        (pending, "Nepārbaudīts piedāvājums M5"),
+        (suspended, "Apturēts piedāvājums M5"),
+        (erased, "Dzēstas biedrības piedāvājums M5"),
+    ):
+        reply = client("organisation", org["id"]).post(
+            f"{stack.url}/api/offers",
+            json=offer_body(domain="health", title=title, regions=["zemgale"]),
+        )
+        assert reply.status_code == 201, reply.text
+    wall = client().get(f"{stack.url}/wall?region=zemgale&lang=lv").text
+    assert "Apturēts piedāvājums M5" in wall  # still verified, so still shown
+    suspend = coordinator.post(f"{stack.url}/api/organisations/{suspended['id']}/suspend")
+    assert suspend.status_code == 200, suspend.text
+    admin = client("admin")
+    assert admin.delete(f"{stack.url}/api/organisations/{erased['id']}").status_code in (200, 204)
+
+    wall = client().get(f"{stack.url}/wall?region=zemgale&lang=lv").text
+    doc = client().get(f"{stack.url}/commitments?format=json&lang=lv").json()["commitments"]
+    html = client().get(f"{stack.url}/commitments?lang=en").text
+    for gone in ("Nepārbaudīts piedāvājums M5", "Apturēts piedāvājums M5"):
+        assert gone not in wall and gone not in html
+        assert not any(r["offer"] == gone for r in doc)
+    # an erased organisation is still verified: its offer stays, under no name
+    assert "Dzēstas biedrības piedāvājums M5" in wall and "Dzēsta biedrība M5" not in wall
+    rows = [r for r in doc if r["offer"] == "Dzēstas biedrības piedāvājums M5"]
+    assert rows and rows[0]["organisation"] == "anonīma organizācija"
 
 
 def test_the_dashboard_shows_gaps(stack, client, wait_until):

@@ -26,6 +26,7 @@ WORDS = {
         "regions": "Reģioni",
         "accepted": "Pieņemts",
         "fulfilled": "Izpildīts",
+        "unit": "Vienība",
         "none": "Pagaidām nekā.",
         "open": "atvērtas",
         "matched": "saskaņotas",
@@ -58,6 +59,7 @@ WORDS = {
         "regions": "Regions",
         "accepted": "Accepted",
         "fulfilled": "Fulfilled",
+        "unit": "Unit",
         "none": "Nothing yet.",
         "open": "open",
         "matched": "matched",
@@ -73,6 +75,22 @@ WORDS = {
         "other_code": "lv",
     },
 }
+
+
+def verified_only(groups: list[dict], key: str, profiles: dict) -> list[dict]:
+    """Each domain's entries (`key`) of verified organisations only: a pending or suspended
+    organisation's offers are no public commitment (an erased one, still verified, stays)."""
+    return [
+        {
+            **group,
+            key: [
+                e
+                for e in group[key]
+                if (profiles.get(e["organisation_id"]) or {}).get("status") == "verified"
+            ],
+        }
+        for group in groups
+    ]
 
 
 def organisation_name(profiles: dict, org_id: str, lang: str) -> str:
@@ -147,25 +165,35 @@ def _md(text: str) -> str:
     return " ".join(text.split())
 
 
+CSV_COLUMNS = (
+    "domain",
+    "organisation",
+    "offer",
+    "capacity",
+    "unit",
+    "remaining",
+    "accepted",
+    "fulfilled",
+    "regions",
+)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A cell a spreadsheet shows as text: one starting like a formula gets a `'` first."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def commitments_csv(doc: dict, profiles: dict, lang: str) -> str:
+    """The document as CSV for a spreadsheet: a BOM so Excel reads UTF-8, headers in the
+    reader's language, and the generated-at time in a column of every row, so a row copied
+    or filtered elsewhere still says how current it is."""
+    w = WORDS[lang]
     out = io.StringIO()
-    rows = commitment_rows(doc, profiles, lang)
-    fields = [
-        "domain",
-        "organisation",
-        "offer",
-        "capacity",
-        "unit",
-        "remaining",
-        "accepted",
-        "fulfilled",
-        "regions",
-    ]
-    writer = csv.DictWriter(out, fieldnames=fields)
-    writer.writeheader()
-    for row in rows:
-        # a cell starting with = + - @ would be a formula in a spreadsheet
-        writer.writerow(
-            {k: (f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in row.items()}
-        )
-    return out.getvalue()
+    writer = csv.writer(out)
+    writer.writerow([w[c] for c in CSV_COLUMNS] + [w["generated"]])
+    for row in commitment_rows(doc, profiles, lang):
+        writer.writerow([_cell(row[c]) for c in CSV_COLUMNS] + [doc["generated_at"]])
+    return "\ufeff" + out.getvalue()

@@ -148,8 +148,8 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
 
     @rpc
     def commitments(self) -> dict:
-        """Who committed what, by domain, with what has been delivered so far."""
-        offers = self.store.live_offers()
+        """Who committed what, by domain, and what is delivered; offers not public stay out."""
+        offers = self.store.public_offers(None)
         delivered = self.store.delivered_by_offer()
         return {"domains": views.commitments(offers, delivered), "generated_at": iso(utcnow())}
 

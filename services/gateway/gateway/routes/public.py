@@ -32,6 +32,7 @@ class PublicRoutes(Routes):
         wall = self._rpc("pledges", "resource_wall", region)
         ids = [o["organisation_id"] for d in wall["domains"] for o in d["offers"]]
         profiles = self._profiles(ids)
+        wall = {**wall, "domains": public.verified_only(wall["domains"], "offers", profiles)}
         return self._render(
             "wall.html",
             lang,
@@ -65,6 +66,7 @@ class PublicRoutes(Routes):
         doc = self._rpc("pledges", "commitments")
         ids = [c["organisation_id"] for d in doc["domains"] for c in d["commitments"]]
         profiles = self._profiles(ids)
+        doc = {**doc, "domains": public.verified_only(doc["domains"], "commitments", profiles)}
         if fmt == "json":
             rows = public.commitment_rows(doc, profiles, lang)
             return json_response(
@@ -83,7 +85,7 @@ class PublicRoutes(Routes):
             return Response(
                 public.commitments_csv(doc, profiles, lang),
                 content_type="text/csv; charset=utf-8",
-                headers=disposition,
+                headers={**disposition, "X-Generated-At": doc["generated_at"]},
             )
         return self._render(
             "commitments.html",

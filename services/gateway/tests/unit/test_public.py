@@ -1,0 +1,102 @@
+"""The public documents as a reader and a spreadsheet see them, without a stack."""
+
+import csv
+import io
+
+from gateway import public
+
+PROFILES = {
+    "org_a": {"name": "Drošā māja", "website": "https://www.drosamaja.lv/", "status": "verified"},
+    "org_pending": {"name": "Jauna biedrība", "website": None, "status": "pending"},
+    "org_suspended": {"name": "Aizdomīga", "website": None, "status": "suspended"},
+    "org_erased": {"name": "x", "website": None, "status": "verified", "anonymous": True},
+}
+
+
+def commitment(org, title, unit="", **more):
+    return {
+        "organisation_id": org,
+        "title": title,
+        "capacity": 4,
+        "unit": unit,
+        "remaining": 4,
+        "accepted": 0,
+        "fulfilled": 0,
+        "regions": ["riga", "nationwide"],
+        **more,
+    }
+
+
+DOC = {
+    "generated_at": "2026-11-24T12:00:00Z",
+    "domains": [
+        {
+            "domain": "social",
+            "commitments": [
+                commitment("org_a", "Zupas virtuve"),
+                commitment("org_a", '=HYPERLINK("http://x")', unit="-1"),
+                commitment("org_a", "\tTab", unit="+1"),
+                commitment("org_a", "\rCR", unit="@x"),
+            ],
+        }
+    ],
+}
+
+
+def read(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_csv_has_a_bom_latvian_headers_and_its_generated_at_time():
+    text = public.commitments_csv(DOC, PROFILES, "lv")
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with it
+    rows = read(text.removeprefix("\ufeff"))
+    assert list(rows[0]) == [
+        "Joma",
+        "Organizācija",
+        "Piedāvājums",
+        "Kapacitāte",
+        "Vienība",
+        "Brīvs",
+        "Pieņemts",
+        "Izpildīts",
+        "Reģioni",
+        "Sagatavots",
+    ]
+    first = rows[0]
+    assert first["Joma"].startswith("Sociālā palīdzība") and first["Organizācija"] == "Drošā māja"
+    assert first["Reģioni"] == "Rīga, Visa Latvija"
+    assert all(r["Sagatavots"] == "2026-11-24T12:00:00Z" for r in rows)
+
+
+def test_the_english_csv_has_english_headers():
+    header = read(public.commitments_csv(DOC, PROFILES, "en").removeprefix("\ufeff"))[0]
+    assert list(header)[:5] == ["Domain", "Organisation", "Offer", "Capacity", "Unit"]
+    assert "Generated" in header
+
+
+def test_an_empty_cell_stays_empty_and_formulas_become_text():
+    rows = read(public.commitments_csv(DOC, PROFILES, "en").removeprefix("\ufeff"))
+    assert rows[0]["Unit"] == ""  # not "'"
+    assert rows[1]["Offer"] == '\'=HYPERLINK("http://x")' and rows[1]["Unit"] == "'-1"
+    assert rows[2]["Offer"] == "'\tTab" and rows[2]["Unit"] == "'+1"
+    assert rows[3]["Offer"] == "'\rCR" and rows[3]["Unit"] == "'@x"
+    assert rows[0]["Capacity"] == "4"  # numbers are left alone
+
+
+def test_only_verified_organisations_offers_are_public():
+    groups = [
+        {
+            "domain": "social",
+            "offers": [
+                {"organisation_id": "org_a"},
+                {"organisation_id": "org_pending"},
+                {"organisation_id": "org_suspended"},
+                {"organisation_id": "org_erased"},
+                {"organisation_id": "org_unknown"},
+            ],
+        }
+    ]
+    kept = public.verified_only(groups, "offers", PROFILES)
+    assert [o["organisation_id"] for o in kept[0]["offers"]] == ["org_a", "org_erased"]
+    assert public.organisation_name(PROFILES, "org_erased", "lv") == "anonīma organizācija"
