@@ -300,6 +300,7 @@ def test_the_wall_shows_public_offers_without_contact_details(stack, client, ver
         regions=["latgale"],
         email="kontakti-latgale@example.org",
         phone="+371 26 000 000",
+        website="https://www.latgales-brivpratigie.example.org/par-mums?a=1&b=2",
     )
     own = client("organisation", org["id"])
     own.post(
@@ -320,8 +321,31 @@ def test_the_wall_shows_public_offers_without_contact_details(stack, client, ver
     assert "Sarunu vakari &lt;b&gt;visiem&lt;/b&gt;" in page.text  # escaped, not markup
     assert "Slepens piedāvājums" not in page.text
     assert "kontakti-latgale@example.org" not in page.text and "26 000 000" not in page.text
+    # name and website only: the link escaped, and no endorsement passed to it
+    assert (
+        '<a href="https://www.latgales-brivpratigie.example.org/par-mums?a=1&amp;b=2" '
+        'rel="nofollow noopener"'
+    ) in page.text
+    assert ">latgales-brivpratigie.example.org</a>" in page.text
     other = client().get(f"{stack.url}/wall?region=kurzeme&lang=en")
     assert "Latgales brīvprātīgie" not in other.text and "Resource wall" in other.text
+
+
+def test_the_wall_lists_nationwide_offers_alone(stack, client, verified_org):
+    own = client("organisation", verified_org(regions=["riga"])["id"])
+    own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(domain="legal", title="Juristu tālkonsultācijas", regions=["nationwide"]),
+    )
+    own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(domain="legal", title="Juristi tikai Rīgā", regions=["riga"]),
+    )
+    page = client().get(f"{stack.url}/wall?region=nationwide&lang=lv")
+    assert page.status_code == 200, page.text
+    assert "Juristu tālkonsultācijas" in page.text and "Juristi tikai Rīgā" not in page.text
+    assert '<option value="nationwide" selected>Visa Latvija</option>' in page.text
+    assert client().get(f"{stack.url}/wall?region=mars").status_code == 400
 
 
 def test_only_verified_organisations_offers_are_public(stack, client, verified_org):

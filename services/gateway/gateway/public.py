@@ -2,6 +2,7 @@
 
 import csv
 import io
+from urllib.parse import urlsplit
 
 from tilts_contracts import taxonomy
 
@@ -27,6 +28,7 @@ WORDS = {
         "accepted": "Pieņemts",
         "fulfilled": "Izpildīts",
         "unit": "Vienība",
+        "website": "Tīmekļa vietne",
         "none": "Pagaidām nekā.",
         "open": "atvērtas",
         "matched": "saskaņotas",
@@ -60,6 +62,7 @@ WORDS = {
         "accepted": "Accepted",
         "fulfilled": "Fulfilled",
         "unit": "Unit",
+        "website": "Website",
         "none": "Nothing yet.",
         "open": "open",
         "matched": "matched",
@@ -91,6 +94,18 @@ def verified_only(groups: list[dict], key: str, profiles: dict) -> list[dict]:
         }
         for group in groups
     ]
+
+
+def organisation_website(profiles: dict, org_id: str) -> dict | None:
+    """The organisation's website as `{"url", "host"}`, if it has an http(s) one to show."""
+    profile = profiles.get(org_id) or {}
+    url = profile.get("website")
+    if profile.get("anonymous") or not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return {"url": url, "host": parts.hostname.removeprefix("www.")}
 
 
 def organisation_name(profiles: dict, org_id: str, lang: str) -> str:

@@ -27,7 +27,7 @@ class PublicRoutes(Routes):
     def wall(self, request):
         lang = pages.language(request)
         region = request.args.get("region") or None
-        if region is not None and region not in taxonomy.REGIONS:
+        if region is not None and region not in taxonomy.OFFER_REGIONS:
             raise Invalid("unknown region", {"region": [region[:40]]})
         wall = self._rpc("pledges", "resource_wall", region)
         ids = [o["organisation_id"] for d in wall["domains"] for o in d["offers"]]
@@ -40,6 +40,7 @@ class PublicRoutes(Routes):
             region=region,
             profiles=profiles,
             name=lambda oid: public.organisation_name(profiles, oid, lang),
+            website=lambda oid: public.organisation_website(profiles, oid),
         )
 
     @route("GET", "/dashboard")

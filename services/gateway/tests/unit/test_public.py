@@ -100,3 +100,14 @@ def test_only_verified_organisations_offers_are_public():
     kept = public.verified_only(groups, "offers", PROFILES)
     assert [o["organisation_id"] for o in kept[0]["offers"]] == ["org_a", "org_erased"]
     assert public.organisation_name(PROFILES, "org_erased", "lv") == "anonīma organizācija"
+
+
+def test_a_website_is_shown_only_when_it_is_a_web_address():
+    assert public.organisation_website(PROFILES, "org_a") == {
+        "url": "https://www.drosamaja.lv/",
+        "host": "drosamaja.lv",
+    }
+    erased = {"o": {"website": "https://x.lv", "anonymous": True}}
+    assert public.organisation_website(erased, "o") is None
+    for url in ("javascript:alert(1)", "ftp://x.lv/", "", None):
+        assert public.organisation_website({"o": {"website": url}}, "o") is None
