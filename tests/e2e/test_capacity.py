@@ -39,6 +39,7 @@ def test_accepted_help_is_never_cut_and_a_cancelled_need_gives_it_back(
             "needed_by": "2040-06-01",
         },
     ).json()
+
     def matches():
         reply = ours.get(f"{stack.url}/api/matches", params={"need_id": need["id"]})
         return reply.json()["items"]
