@@ -54,6 +54,9 @@ class OfferPayload(_Payload):
     public = fields.Boolean(load_default=True)
     status = fields.String(required=True)
     updated_at = fields.String()
+    # on offer_updated: the owner forced a cut below what is reserved (?force=true), so
+    # the proposals over the new capacity are to be cancelled; otherwise none may be
+    forced = fields.Boolean(load_default=False)
 
 
 class NeedPayload(_Payload):

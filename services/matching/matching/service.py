@@ -93,7 +93,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             fields = {
                 k: v
                 for k, v in with_open_ends(offer).items()
-                if k not in ("id", "remaining", "status")
+                if k not in ("id", "remaining", "status", "forced")
             }
             fields["remaining"] = offer["capacity"] - allocated
             if offer["status"] == "withdrawn":
@@ -105,7 +105,9 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         updated = retry_stale(attempt)
         if updated is None:
             return
-        if updated["remaining"] < 0:
+        # only a forced cut takes back requests already sent; an unforced one that crossed
+        # a proposal on its way leaves the proposal standing (the organisation may decline)
+        if updated["remaining"] < 0 and offer["forced"]:
             self._cut_back(offer["id"])
         self._rematch_domain(offer["domain"])
 

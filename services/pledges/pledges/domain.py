@@ -120,7 +120,8 @@ def edit_offer(
     and never below what organisations have `committed` to (accepted or fulfilled)."""
     if offer["status"] == "withdrawn":
         raise Conflict(f"offer {offer['_id']} is withdrawn", {"status": ["withdrawn"]})
-    updated = {**offer, **changes, "updated_at": iso(now)}
+    # `forced` travels in offer_updated: only a forced cut may cancel requests already sent
+    updated = {**offer, **changes, "updated_at": iso(now), "forced": force}
     start, end = updated.get("available_from"), updated.get("available_until")
     if start and end and end < start:
         raise Invalid(

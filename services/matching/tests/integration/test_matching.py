@@ -346,3 +346,19 @@ def test_a_need_cancelled_while_it_is_being_matched_keeps_no_proposal(mongo_uri)
     assert published == ["match_proposed", "match_cancelled"]  # the organisation is told
     assert db.offers.find_one({"_id": offer["id"]})["remaining"] == 3
     assert db.parked_events.count_documents({}) == 0
+
+
+def test_only_a_forced_capacity_cut_takes_back_a_request_already_sent(world):
+    org = world.org("Cutting")
+    offer = world.offer(org, capacity=3)
+    need = world.need(quantity=2)
+    [match] = world.matches(need)
+
+    def cut(revision, forced):
+        edited = {**offer, "capacity": 1, "revision": revision, "forced": forced}
+        world.send("pledges", envelope("offer_updated", edited), "on_offer_updated")
+
+    cut(2, forced=False)  # crossed the proposal on its way: the request stands
+    assert [m["status"] for m in world.matches(need)] == ["proposed"]
+    cut(3, forced=True)
+    assert [m["status"] for m in world.matches(need)] == ["cancelled"]
