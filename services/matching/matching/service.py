@@ -59,7 +59,12 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("registry", "organisation_updated")
     def on_organisation_updated(self, env, org):
-        self.store.record_organisation(org)
+        if org.get("erased"):
+            # an erased organisation can no longer be written to: ask nobody there again,
+            # and send what it was asked elsewhere (its accepted help stands)
+            org = {**org, "status": "erased"}
+        if self.store.record_organisation(org) and org["status"] == "erased":
+            self._withdraw_proposals({"organisation_id": org["id"]})
 
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):

@@ -362,3 +362,25 @@ def test_only_a_forced_capacity_cut_takes_back_a_request_already_sent(world):
     assert [m["status"] for m in world.matches(need)] == ["proposed"]
     cut(3, forced=True)
     assert [m["status"] for m in world.matches(need)] == ["cancelled"]
+
+
+def test_an_erased_organisation_is_asked_nothing_more(world):
+    gone, other = world.org("Erased"), world.org("Other")
+    world.offer(gone, capacity=5)
+    elsewhere = world.offer(other, capacity=1, regions=["nationwide"])
+    need = world.need(quantity=1)
+    [first] = world.matches(need)
+    assert first["organisation_id"] == gone["id"]
+    erased = {
+        "id": gone["id"],
+        "name": "anonīma organizācija",
+        "email": None,
+        "status": "verified",  # erasure keeps the status; the flag says it is gone
+        "erased": True,
+        "revision": 3,
+    }
+    world.send("registry", envelope("organisation_updated", erased), "on_organisation_updated")
+    assert [m["status"] for m in world.matches(need) if m["id"] == first["id"]] == ["cancelled"]
+    assert [m["offer_id"] for m in world.matches(need, "proposed")] == [elsewhere["id"]]
+    later = world.need(quantity=1)
+    assert all(m["organisation_id"] != gone["id"] for m in world.matches(later))
