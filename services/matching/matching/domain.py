@@ -109,10 +109,22 @@ def parse_respond_hours(text: str) -> dict[str, float]:
     return hours
 
 
-def respond_by(urgency: str, now: datetime, hours: dict[str, float] | None = None) -> datetime:
-    """The deadline for an answer: critical 4 h, high 24 h, normal 72 h, low 7 days."""
+def respond_by(
+    urgency: str,
+    now: datetime,
+    hours: dict[str, float] | None = None,
+    needed_by: str | None = None,
+) -> datetime:
+    """The deadline for an answer: critical 4 h, high 24 h, normal 72 h, low 7 days, but
+    never later than the start of the day the help is needed by (and never shorter than
+    the critical window, so an organisation always has time to read its mail)."""
     table = hours or DEFAULT_RESPOND_HOURS
-    return now + timedelta(hours=table.get(urgency, table["normal"]))
+    deadline = now + timedelta(hours=table.get(urgency, table["normal"]))
+    if needed_by:
+        day = datetime.fromisoformat(needed_by).replace(tzinfo=now.tzinfo)
+        shortest = now + timedelta(hours=min(table.values()))
+        deadline = min(deadline, max(day, shortest))
+    return deadline
 
 
 def propose(
@@ -175,6 +187,16 @@ def check_need_open(need: dict, match: dict) -> None:
             f"the need of match {match['_id']} was cancelled",
             {"need_id": [f"{need['_id']} is cancelled"]},
         )
+
+
+SAID_NO = ("declined", "expired")
+
+
+def not_to_ask(matches: list[dict]) -> set[str]:
+    """Organisations not to ask again for a need: those asked now or before that still hold
+    a part of it, and those that said no (declined, or let the deadline pass). A match the
+    system cancelled (a forced cut, an edit of the need) does not count against anyone."""
+    return {m["organisation_id"] for m in matches if m["status"] in LIVE + SAID_NO}
 
 
 def cancel(match: dict, now: datetime) -> dict:

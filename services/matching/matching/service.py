@@ -128,6 +128,9 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("pledges", "offer_withdrawn")
     def on_offer_withdrawn(self, env, offer):
+        if self.store.add_offer({**offer, "status": "withdrawn"}):
+            return  # it overtook offer_pledged, which will now find the offer withdrawn
+
         def attempt():
             held = self.store.find_offer(offer["id"])
             if held is None or held.get("status") == "withdrawn":
@@ -147,6 +150,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("pledges", "need_updated")
     def on_need_updated(self, env, need):
+        if self.store.add_need(need):  # it overtook need_posted: this is the need as it is
+            self._match_need(need["id"])
+            return
+
         def attempt():
             held = self.store.get_need(need["id"])
             if held.get("source_revision", 0) >= need["revision"] or held["status"] == "cancelled":
@@ -172,6 +179,9 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("pledges", "need_cancelled")
     def on_need_cancelled(self, env, need):
+        if self.store.add_need({**need, "status": "cancelled"}):
+            return  # it overtook need_posted, which will now find the need cancelled
+
         def attempt():
             held = self.store.get_need(need["id"])
             if held["status"] != "cancelled":
@@ -242,7 +252,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         if need["status"] not in ("open", "unmatched"):
             return
         now = self._now()
-        asked = {m["organisation_id"] for m in self.store.matches_of_need(need_id)}
+        asked = domain.not_to_ask(self.store.matches_of_need(need_id))
         offers = self.store.candidate_offers(need, now.date().isoformat())
         stats = self.store.organisation_stats(
             {o["organisation_id"] for o in offers}, iso(now - FAIRNESS_WINDOW)
@@ -251,6 +261,8 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         for candidate in domain.rank(offers, need, max(still, 1), stats, asked, now.date()):
             if still <= 0:
                 break
+            if candidate.offer["organisation_id"] in asked:
+                continue  # asked already in this round, through another of its offers
             quantity = min(still, candidate.offer["remaining"])
             if not self.store.reserve(candidate.offer["_id"], quantity):
                 continue  # another worker took it first
@@ -258,11 +270,14 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
                 self.store.release(candidate.offer["_id"], quantity)
                 break  # another worker covered the need meanwhile
             self._propose(need, candidate, quantity, now)
+            asked.add(candidate.offer["organisation_id"])
             still -= quantity
         self._report_gap(need_id)
 
     def _propose(self, need: dict, candidate: domain.Candidate, quantity: int, now) -> None:
-        deadline = domain.respond_by(need.get("urgency", "normal"), now, self.clock.respond_hours)
+        deadline = domain.respond_by(
+            need.get("urgency", "normal"), now, self.clock.respond_hours, need.get("needed_by")
+        )
         match = domain.propose(new_id("mat"), need, candidate, quantity, now, deadline)
         offer = self.store.get_offer(candidate.offer["_id"])
         org = self.store.organisation(offer["organisation_id"]) or {}

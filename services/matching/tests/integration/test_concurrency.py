@@ -107,6 +107,8 @@ def test_three_workers_keep_the_books_straight(tmp_path):
             covered = sum(m["quantity"] for m in live if m["need_id"] == need["_id"])
             assert covered <= asked[need["_id"]]
             assert need["covered"] == covered
+        pairs = [(m["need_id"], m["organisation_id"]) for m in live]
+        assert len(pairs) == len(set(pairs))  # one request per organisation per need
         total = sum(m["quantity"] for m in live)
         assert total == OFFERS * CAPACITY  # demand (~1000) exceeds supply: all of it is used
         for processes in workers.procs.values():

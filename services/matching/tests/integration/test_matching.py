@@ -360,8 +360,9 @@ def test_only_a_forced_capacity_cut_takes_back_a_request_already_sent(world):
 
     cut(2, forced=False)  # crossed the proposal on its way: the request stands
     assert [m["status"] for m in world.matches(need)] == ["proposed"]
-    cut(3, forced=True)
-    assert [m["status"] for m in world.matches(need)] == ["cancelled"]
+    cut(3, forced=True)  # the request for 2 is taken back; it is asked for the 1 it has
+    statuses = sorted((m["status"], m["quantity"]) for m in world.matches(need))
+    assert statuses == [("cancelled", 2), ("proposed", 1)]
 
 
 def test_an_erased_organisation_is_asked_nothing_more(world):
@@ -384,3 +385,58 @@ def test_an_erased_organisation_is_asked_nothing_more(world):
     assert [m["offer_id"] for m in world.matches(need, "proposed")] == [elsewhere["id"]]
     later = world.need(quantity=1)
     assert all(m["organisation_id"] != gone["id"] for m in world.matches(later))
+
+
+def test_one_organisation_gets_one_request_per_need_however_many_offers_it_has(world):
+    big, other = world.org("Two offers"), world.org("Other")
+    world.offer(big, capacity=2)
+    world.offer(big, capacity=2)
+    world.offer(other, capacity=2, regions=["nationwide"])
+    need = world.need(quantity=4)
+    proposals = world.matches(need, "proposed")
+    assert sorted(m["organisation_id"] for m in proposals) == sorted([big["id"], other["id"]])
+
+
+def test_a_forced_cut_does_not_lock_the_organisation_out_of_the_need(world):
+    org = world.org("Cut")
+    offer = world.offer(org, capacity=5)
+    need = world.need(quantity=5)
+    [first] = world.matches(need)
+    cut = {**offer, "capacity": 3, "revision": 2, "forced": True}
+    world.send("pledges", envelope("offer_updated", cut), "on_offer_updated")
+    statuses = sorted((m["status"], m["quantity"]) for m in world.matches(need))
+    assert statuses == [("cancelled", 5), ("proposed", 3)]  # asked again for what it has
+
+
+def test_events_that_overtake_the_post_are_kept_not_parked(world):
+    org = world.org("Overtaken")
+    offer = {
+        "id": uid("off"),
+        "organisation_id": org["id"],
+        "domain": "health",
+        "title": "x",
+        "capacity": 2,
+        "remaining": 2,
+        "regions": ["riga"],
+        "status": "withdrawn",
+        "revision": 2,
+    }
+    world.send("pledges", envelope("offer_withdrawn", offer), "on_offer_withdrawn")
+    pledged = {**offer, "status": "active", "revision": 1}
+    world.send("pledges", envelope("offer_pledged", pledged), "on_offer_pledged")
+    need = {
+        "id": uid("need"),
+        "domain": "health",
+        "title": "y",
+        "region": "riga",
+        "quantity": 1,
+        "status": "cancelled",
+        "revision": 2,
+    }
+    world.send("pledges", envelope("need_cancelled", need), "on_need_cancelled")
+    posted = {**need, "status": "open", "revision": 1}
+    world.send("pledges", envelope("need_posted", posted), "on_need_posted")
+    assert world.matches(posted) == []  # the withdrawn offer and the cancelled need stay so
+    assert world.call("parked_events", 10) == []
+    live = world.need(quantity=1)  # and the withdrawn offer is proposed to nobody
+    assert world.matches(live) == []

@@ -1,6 +1,6 @@
 """Matching rules without a broker: eligibility, ranking, deadlines, transitions."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -102,3 +102,28 @@ def test_answers_move_a_match_once_and_only_for_its_organisation():
         domain.answer(match, "accept", NOW, "org_b")
     assert domain.answer(accepted, "fulfil", NOW)["status"] == "fulfilled"
     assert domain.releases("declined") and not domain.releases("accepted")
+
+
+def test_the_answer_is_due_before_the_day_the_help_is_needed():
+    low = domain.respond_by("low", NOW, None, needed_by="2026-11-26")
+    assert low == datetime(2026, 11, 26, tzinfo=UTC)  # not 7 days, past the day itself
+    tomorrow_morning = domain.respond_by("normal", NOW, None, needed_by="2026-11-25")
+    assert tomorrow_morning == datetime(2026, 11, 25, tzinfo=UTC)
+    today = domain.respond_by("low", NOW, None, needed_by="2026-11-24")
+    assert today == NOW + timedelta(hours=4)  # never less than the critical window
+    far = domain.respond_by("high", NOW, None, needed_by="2027-01-01")
+    assert far == NOW + timedelta(hours=24)
+
+
+def test_only_those_who_hold_a_part_or_said_no_are_not_asked_again():
+    matches = [
+        {"organisation_id": status, "status": status}
+        for status in ("proposed", "accepted", "fulfilled", "declined", "expired", "cancelled")
+    ]
+    assert domain.not_to_ask(matches) == {
+        "proposed",
+        "accepted",
+        "fulfilled",
+        "declined",
+        "expired",
+    }  # a cancellation by the system (a forced cut, an edited need) counts against no one
