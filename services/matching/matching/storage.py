@@ -2,24 +2,49 @@
 
 Reservations are single conditional updates (`remaining >= q`, `covered <= quantity - q`),
 so any number of workers can reserve at once without over-allocating.
+
+Candidates are found through `offer_slots`, an index kept beside the offers: one slot per
+(offer, region), keyed `domain|region`, with the offer's free capacity. Finding the offers
+for a need is then one equality on a scalar key, sorted by free capacity, per region the
+need can be served from (its own and nationwide): an index range read whatever the number
+of offers, on MongoDB and on NX-27017 alike (NX-27017 scans for equality on an array field,
+`$in` on the key, or string ranges). The offer stays the truth: each slot is a copy of the
+offer at one `_version`, written after the offer and never over a newer copy, and every
+candidate is checked against its offer before it is returned, so a stale slot can cost a
+skipped candidate but never a reservation the offer does not allow.
 """
 
-from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+import heapq
+from collections.abc import Iterator
+from datetime import date
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from tilts_contracts.clock import parse_iso
 from tilts_contracts.messaging import VERSION, Store
 from tilts_contracts.taxonomy import NATIONWIDE
 
+from . import domain
+
 CANDIDATE_POOL = 200
+SLOT_FIELDS = (
+    "organisation_id",
+    "domain",
+    "status",
+    "org_status",
+    "remaining",
+    "languages",
+    "available_from",
+    "available_until",
+)
 
 
 def hours_between(start: str, end: str) -> float:
     return (parse_iso(end) - parse_iso(start)).total_seconds() / 3600
 
 
-# an open-ended availability is stored as the widest dates, so the candidate query is
-# two plain range conditions (no null tests, which NX-27017 mishandles inside $and)
+# an open-ended availability is stored as the widest dates, so every offer has both ends
 OPEN_START, OPEN_END = "0001-01-01", "9999-12-31"
 
 
@@ -31,25 +56,49 @@ def with_open_ends(offer: dict) -> dict:
     }
 
 
+def slot_key(domain_slug: str, region: str) -> str:
+    return f"{domain_slug}|{region}"
+
+
+def slots_of(offer: dict) -> dict[str, dict]:
+    """The candidate slots an offer should have: one per region, a copy of this version.
+
+    `free` is the remaining capacity while the offer is active and its organisation
+    verified, else 0, so offers that cannot be matched sit outside the range read.
+    """
+    live = offer.get("status") == "active" and offer.get("org_status") == "verified"
+    slots = {}
+    for region in dict.fromkeys(offer.get("regions") or []):
+        slot_id = f"{offer['_id']}|{region}"
+        slots[slot_id] = {
+            "_id": slot_id,
+            "offer_id": offer["_id"],
+            "region": region,
+            "slot": slot_key(offer["domain"], region),
+            **{k: offer.get(k) for k in SLOT_FIELDS},
+            "free": max(offer.get("remaining", 0), 0) if live else 0,
+            "version": offer[VERSION],
+        }
+    return slots
+
+
 class MatchingStore(Store):
     outbox_collections = ("matches", "needs")
 
     def ensure_indexes(self):
         super().ensure_indexes()
-        self.db.offers.create_index(
-            [
-                ("domain", ASCENDING),
-                ("status", ASCENDING),
-                ("org_status", ASCENDING),
-                ("regions", ASCENDING),
-                ("remaining", ASCENDING),
-            ]
-        )
         self.db.offers.create_index([("organisation_id", ASCENDING)])
+        self.db.offer_slots.create_index([("slot", ASCENDING), ("free", DESCENDING)])
+        # the key alone too: NX-27017 adds an array-membership test to an equality, which
+        # defeats every index, unless the field has an index named after it alone (on
+        # MongoDB this one is merely redundant)
+        self.db.offer_slots.create_index([("slot", ASCENDING)])
+        self.db.offer_slots.create_index([("offer_id", ASCENDING)])
         self.db.needs.create_index([("domain", ASCENDING), ("status", ASCENDING)])
         self.db.matches.create_index([("need_id", ASCENDING)])
         self.db.matches.create_index([("organisation_id", ASCENDING)])
         self.db.matches.create_index([("status", ASCENDING), ("respond_by", ASCENDING)])
+        self.sync_all_slots()
 
     # -- read model of organisations ------------------------------------------------
     def record_organisation(self, org: dict) -> bool:
@@ -68,6 +117,8 @@ class MatchingStore(Store):
             {"organisation_id": doc["_id"]},
             {"$set": {"org_status": doc["status"]}, "$inc": {VERSION: 1}},  # stale saves retry
         )
+        for offer in self.db.offers.find({"organisation_id": doc["_id"]}):
+            self.sync_slots(offer)
         if org.get("erased"):  # forget the contact data copied onto its matches
             self.db.matches.update_many(
                 {"organisation_id": doc["_id"]},
@@ -108,40 +159,156 @@ class MatchingStore(Store):
             self.db.offers.insert_one(doc)
         except DuplicateKeyError:
             return False
+        self.sync_slots(doc)
         # the organisation may have been verified while we inserted: its handler writes the
         # organisation before updating offers, we insert before reading it, so one of the
         # two always sees the other's write and the offer never keeps a stale status
         now = (self.organisation(offer["organisation_id"]) or {}).get("status", "unknown")
         if now != doc["org_status"]:
-            self.db.offers.update_one({"_id": doc["_id"]}, {"$set": {"org_status": now}})
+            self.db.offers.update_one(
+                {"_id": doc["_id"]}, {"$set": {"org_status": now}, "$inc": {VERSION: 1}}
+            )
+            self._sync_slots_of(doc["_id"])
         return True
 
     def save_offer(self, offer: dict) -> bool:
-        result = self.db.offers.replace_one(
-            {"_id": offer["_id"], VERSION: offer[VERSION]}, {**offer, VERSION: offer[VERSION] + 1}
-        )
-        return result.matched_count == 1
+        stored = {**offer, VERSION: offer[VERSION] + 1}
+        result = self.db.offers.replace_one({"_id": offer["_id"], VERSION: offer[VERSION]}, stored)
+        if result.matched_count != 1:
+            return False
+        self.sync_slots(stored, prune=True)  # regions or domain may have changed
+        return True
 
     def candidate_offers(self, need: dict, today: str, pool: int = CANDIDATE_POOL) -> list[dict]:
-        """Offers that meet the need's hard rules, found by one indexed query.
+        """Offers that meet the need's hard rules, those with the most free capacity first.
 
-        At most `pool` of them, those with the most free capacity, are scored: with
-        thousands of offers for one domain and region, scoring all would make every
-        need as slow as the whole wall is large.
+        At most `pool` of them are scored: with thousands of offers for one domain and
+        region, scoring all would make every need as slow as the whole wall is large.
+        Slots are read in order of free capacity from the need's region and nationwide,
+        checked against the rules, then against their offers; when too few survive (an
+        offer unavailable on the day, a slot behind its offer) the next slots are read,
+        so an eligible offer is never missed because those above it did not fit.
         """
-        when = need.get("needed_by") or today
-        query = {
-            "domain": need["domain"],
-            "status": "active",
-            "org_status": "verified",
-            "regions": {"$in": [need["region"], NATIONWIDE]},
-            "remaining": {"$gt": 0},
-            "available_from": {"$lte": when},
-            "available_until": {"$gte": when},
-        }
-        if need.get("languages"):
-            query["languages"] = {"$in": list(need["languages"])}
-        return list(self.db.offers.find(query).sort("remaining", -1).limit(pool))
+        day = date.fromisoformat(today)
+        languages = list(need.get("languages") or [])
+        keys = dict.fromkeys(slot_key(need["domain"], r) for r in (need["region"], NATIONWIDE))
+        slots = heapq.merge(
+            *(self._slots_by_free(key, languages, pool) for key in keys),
+            key=lambda s: (-s["free"], s["_id"]),
+        )
+        found: dict[str, dict] = {}
+        taken: set[str] = set()
+        while len(found) < pool:
+            batch = []
+            for slot in slots:
+                if slot["offer_id"] in taken:
+                    continue  # the same offer through its other region
+                if domain.is_candidate({**slot, "regions": [slot["region"]]}, need, day):
+                    taken.add(slot["offer_id"])
+                    batch.append(slot)
+                    if len(batch) == pool - len(found):
+                        break
+            if not batch:
+                break
+            offers = self.db.offers.find({"_id": {"$in": [s["offer_id"] for s in batch]}})
+            held = {o["_id"]: o for o in offers}
+            for slot in batch:
+                offer = held.get(slot["offer_id"])
+                if offer is not None and domain.is_candidate(offer, need, day):
+                    found[offer["_id"]] = offer
+                elif offer is None:
+                    self.db.offer_slots.delete_one({"_id": slot["_id"]})
+                elif offer[VERSION] > slot["version"]:
+                    self.sync_slots(offer, prune=True)  # the slot was behind: bring it level
+        return sorted(found.values(), key=lambda o: -o["remaining"])
+
+    def _slots_by_free(self, key: str, languages: list[str], page: int) -> Iterator[dict]:
+        """The live slots of one key, most free capacity first, read a page at a time.
+
+        Each page reads from the last free value seen, skipping the slots already read at
+        that value: one equality and one range on the index, never an offset from the top.
+        """
+        query: dict = {"slot": key}
+        if languages:
+            query["languages"] = {"$in": languages}
+        bound, skip = None, 0
+        while True:
+            free = {"$gt": 0} if bound is None else {"$gt": 0, "$lte": bound}
+            docs = list(
+                self.db.offer_slots.find({**query, "free": free})
+                .sort([("free", DESCENDING), ("_id", ASCENDING)])
+                .skip(skip)
+                .limit(page)
+            )
+            yield from docs
+            if len(docs) < page:
+                return
+            last = docs[-1]["free"]
+            skip = (skip if last == bound else 0) + sum(1 for d in docs if d["free"] == last)
+            bound = last
+
+    # -- the candidate slots, kept in step with the offers -----------------------------
+    def sync_slots(self, offer: dict, prune: bool = False) -> None:
+        """Bring an offer's slots up to this version of it; a slot already at a newer
+        version stays, so writers finishing out of order never go back in time.
+
+        `prune` also removes slots of regions the offer no longer has.
+        """
+        wanted = slots_of(offer)
+        for slot in wanted.values():
+            self._put_slot(slot)
+        if prune:
+            for old in self.db.offer_slots.find({"offer_id": offer["_id"]}, {"version": 1}):
+                if old["_id"] not in wanted:
+                    self.db.offer_slots.delete_one(
+                        {"_id": old["_id"], "version": {"$lt": offer[VERSION]}}
+                    )
+
+    def _put_slot(self, slot: dict) -> None:
+        older = {"_id": slot["_id"], "version": {"$lt": slot["version"]}}
+        if self.db.offer_slots.replace_one(older, slot).matched_count:
+            return
+        try:
+            self.db.offer_slots.insert_one(slot)
+        except DuplicateKeyError:  # it is there: at our version or newer, or written just now
+            self.db.offer_slots.replace_one(older, slot)
+
+    def _sync_slots_of(self, offer_id: str) -> None:
+        """After a write to an offer: copy the offer as it now is (our write or a later one)."""
+        offer = self.find_offer(offer_id)
+        if offer is not None:
+            self.sync_slots(offer)
+
+    def sync_all_slots(self) -> None:
+        """Bring every offer's slots level with the offer, at start-up.
+
+        Builds slots for offers stored before slots existed (an upgraded deployment), and
+        repairs what a worker that died between an offer's write and its slots' left behind.
+        """
+        held: dict[str, dict[str, int]] = {}
+        for slot in self.db.offer_slots.find({}, {"offer_id": 1, "version": 1}):
+            held.setdefault(slot["offer_id"], {})[slot["_id"]] = slot["version"]
+        missing = []
+        for offer in self.db.offers.find({}):
+            wanted = slots_of(offer)
+            have = held.pop(offer["_id"], {})
+            if have == {slot_id: offer[VERSION] for slot_id in wanted}:
+                continue
+            if have:
+                self.sync_slots(offer, prune=True)
+            else:
+                missing.extend(wanted.values())
+        for start in range(0, len(missing), 1000):
+            chunk = missing[start : start + 1000]
+            try:
+                self.db.offer_slots.insert_many(chunk, ordered=False)
+            except BulkWriteError:  # another worker is building them too
+                for slot in chunk:
+                    self._put_slot(slot)
+        for offer_id, slots in held.items():  # slots of an offer matching does not hold
+            if self.find_offer(offer_id) is None:  # (not one the scan merely went past)
+                for slot_id in slots:
+                    self.db.offer_slots.delete_one({"_id": slot_id})
 
     # -- a clock tests can move (only where TEST_CLOCK is on) --------------------------
     def clock_offset(self) -> float:
@@ -159,10 +326,14 @@ class MatchingStore(Store):
             {"_id": offer_id, "status": "active", "remaining": {"$gte": quantity}},
             {"$inc": {"remaining": -quantity, VERSION: 1}},
         )
-        return result.modified_count == 1
+        if result.modified_count != 1:
+            return False
+        self._sync_slots_of(offer_id)
+        return True
 
     def release(self, offer_id: str, quantity: int) -> None:
         self.db.offers.update_one({"_id": offer_id}, {"$inc": {"remaining": quantity, VERSION: 1}})
+        self._sync_slots_of(offer_id)
 
     # -- read model of needs ------------------------------------------------------------
     def get_need(self, need_id: str) -> dict:

@@ -1,0 +1,310 @@
+"""MatchingStore over a real NX-27017: candidate slots follow the offers, and the candidate
+query finds exactly the offers the matching rules allow, the freest first."""
+
+import random
+import uuid
+from datetime import date
+
+import pytest
+from pymongo import MongoClient
+
+from matching import domain
+from matching.storage import MatchingStore, slots_of, with_open_ends
+from tilts_contracts.messaging import VERSION
+from tilts_contracts.settings import database_name
+
+pytestmark = pytest.mark.integration
+
+TODAY = "2026-03-01"
+
+
+@pytest.fixture
+def store(mongo_uri):
+    with MongoClient(mongo_uri) as client:
+        store = MatchingStore(client[database_name("matching")])
+        store.ensure_indexes()
+        yield store
+
+
+def uid(prefix):
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def org(store, status="verified", revision=2, org_id=None):
+    record = {
+        "id": org_id or uid("org"),
+        "name": "Org",
+        "email": "o@ex.org",
+        "preferred_language": "lv",
+        "status": status,
+        "revision": revision,
+    }
+    store.record_organisation(record)
+    return record
+
+
+def offer(store, org_id, capacity=10, regions=("riga",), languages=("lv",), **fields):
+    event = {
+        "id": uid("off"),
+        "organisation_id": org_id,
+        "domain": "health",
+        "title": "t",
+        "capacity": capacity,
+        "regions": list(regions),
+        "languages": list(languages),
+        "status": "active",
+        "public": True,
+        "revision": 1,
+        **fields,
+    }
+    assert store.add_offer(event)
+    return event["id"]
+
+
+def need(region="riga", languages=(), **fields):
+    return {
+        "_id": uid("need"),
+        "domain": "health",
+        "region": region,
+        "languages": list(languages),
+        "quantity": 1,
+        **fields,
+    }
+
+
+def slots(store, offer_id):
+    return {s["region"]: s for s in store.db.offer_slots.find({"offer_id": offer_id})}
+
+
+def found(store, n, pool=200):
+    return [o["_id"] for o in store.candidate_offers(n, TODAY, pool)]
+
+
+def edit(store, offer_id, **fields):
+    held = store.get_offer(offer_id)
+    assert store.save_offer({**held, **fields})
+
+
+# -- the slots follow every write to an offer ----------------------------------------
+
+
+def test_an_offer_has_one_slot_per_region_copying_what_matching_filters_on(store):
+    o = org(store)
+    off = offer(store, o["id"], capacity=7, regions=("riga", "nationwide"), languages=("ru",))
+    held = store.get_offer(off)
+    by_region = slots(store, off)
+    assert set(by_region) == {"riga", "nationwide"}
+    riga = by_region["riga"]
+    assert riga["_id"] == f"{off}|riga"
+    assert riga["slot"] == "health|riga"
+    assert (riga["free"], riga["remaining"], riga["version"]) == (7, 7, held[VERSION])
+    assert (riga["status"], riga["org_status"], riga["languages"]) == ("active", "verified", ["ru"])
+    assert riga["organisation_id"] == o["id"]
+
+
+def test_reserve_and_release_move_the_slots_free_capacity(store):
+    off = offer(store, org(store)["id"], capacity=5, regions=("riga", "kurzeme"))
+    assert store.reserve(off, 3)
+    assert {r: s["free"] for r, s in slots(store, off).items()} == {"riga": 2, "kurzeme": 2}
+    assert not store.reserve(off, 3)  # only 2 left: the offer refuses, the slots stay
+    assert store.reserve(off, 2)
+    assert slots(store, off)["riga"]["free"] == 0
+    store.release(off, 4)
+    held = store.get_offer(off)
+    assert {(s["free"], s["version"]) for s in slots(store, off).values()} == {(4, held[VERSION])}
+
+
+def test_an_edited_offer_rewrites_its_slots_and_drops_regions_it_left(store):
+    off = offer(store, org(store)["id"], regions=("riga", "kurzeme"), languages=("lv",))
+    edit(store, off, regions=["latgale"], languages=["ru", "uk"], available_until="2026-04-01")
+    by_region = slots(store, off)
+    assert set(by_region) == {"latgale"}
+    assert by_region["latgale"]["languages"] == ["ru", "uk"]
+    assert by_region["latgale"]["available_until"] == "2026-04-01"
+    edit(store, off, status="withdrawn")
+    assert slots(store, off)["latgale"]["free"] == 0  # out of the range the query reads
+
+
+def test_the_organisations_status_reaches_its_offers_slots(store):
+    o = org(store, status="pending", revision=1)
+    off = offer(store, o["id"], capacity=4)
+    assert slots(store, off)["riga"]["free"] == 0  # not verified yet
+    assert found(store, need()) == []
+    org(store, status="verified", revision=2, org_id=o["id"])
+    assert (slots(store, off)["riga"]["org_status"], slots(store, off)["riga"]["free"]) == (
+        "verified",
+        4,
+    )
+    assert found(store, need()) == [off]
+    org(store, status="suspended", revision=3, org_id=o["id"])
+    assert slots(store, off)["riga"]["free"] == 0
+    assert found(store, need()) == []
+
+
+def test_a_late_writer_never_puts_an_older_copy_over_a_newer_slot(store):
+    off = offer(store, org(store)["id"], capacity=5)
+    before = store.get_offer(off)
+    assert store.reserve(off, 2)
+    store.sync_slots(before, prune=True)  # a writer that read the offer before the reserve
+    assert slots(store, off)["riga"]["free"] == 3
+
+
+# -- the candidate query -------------------------------------------------------------
+
+
+def test_candidates_come_from_the_needs_region_and_nationwide_only(store):
+    o = org(store)["id"]
+    riga = offer(store, o, capacity=3, regions=("riga",))
+    everywhere = offer(store, o, capacity=5, regions=("nationwide",))
+    both = offer(store, o, capacity=4, regions=("riga", "nationwide"))
+    kurzeme = offer(store, o, capacity=1, regions=("kurzeme",))
+    offer(store, o, domain="legal")
+    empty = offer(store, o, capacity=2)
+    assert store.reserve(empty, 2)
+    assert found(store, need()) == [everywhere, both, riga]  # the freest first, each once
+    assert found(store, need(region="kurzeme")) == [everywhere, both, kurzeme]
+    assert set(found(store, need(region="latgale"))) == {everywhere, both}
+
+
+def test_a_need_naming_languages_finds_offers_sharing_one(store):
+    o = org(store)["id"]
+    lv = offer(store, o, languages=("lv",))
+    ru_uk = offer(store, o, languages=("ru", "uk"))
+    offer(store, o, languages=("en",))
+    assert set(found(store, need(languages=("uk", "lv")))) == {lv, ru_uk}
+    assert found(store, need(languages=("ru",))) == [ru_uk]
+    assert len(found(store, need())) == 3
+
+
+def test_availability_pages_past_the_freest_offers_when_they_are_away_that_day(store):
+    o = org(store)["id"]
+    away = [offer(store, o, capacity=50 - i, available_until="2026-02-01") for i in range(7)]
+    later = offer(store, o, capacity=30, available_from="2026-06-01")
+    there = [offer(store, o, capacity=10 - i) for i in range(4)]
+    # a pool of 2: the first page of slots holds only offers away on the day
+    assert found(store, need(), pool=2) == there[:2]
+    assert found(store, need(needed_by="2026-07-01"), pool=2) == [later, there[0]]
+    assert found(store, need(needed_by="2026-01-15"), pool=3) == away[:3]
+    assert set(found(store, need(), pool=200)) == set(there)
+    assert all(i in found(store, need(needed_by="2026-01-15")) for i in away + there)
+    assert away[0] not in found(store, need(needed_by="2026-02-02"))
+
+
+def test_paging_through_equal_free_capacity_misses_nobody(store):
+    o = org(store)["id"]
+    for _ in range(9):  # as free as the rest, away on the day
+        offer(store, o, capacity=5, available_until="2026-02-01")
+    there = [offer(store, o, capacity=5) for _ in range(5)]
+    everywhere = [offer(store, o, capacity=5, regions=("nationwide",)) for _ in range(3)]
+    for pool in (1, 2, 3, 4, 7):
+        got = found(store, need(), pool=pool)
+        assert len(got) == min(pool, 8) == len(set(got))
+        assert set(got) <= set(there + everywhere)
+    assert set(found(store, need(), pool=8)) == set(there + everywhere)
+
+
+def test_candidates_are_the_freest_eligible_offers_whatever_the_mix(store):
+    """The query against the rules checked offer by offer over every offer."""
+    rng = random.Random(5)
+    orgs = [org(store)["id"] for _ in range(3)] + [org(store, status="pending", revision=1)["id"]]
+    regions = ["riga", "kurzeme", "latgale", "nationwide"]
+    langs = ["lv", "ru", "en", "uk"]
+    ids = []
+    for _ in range(150):
+        start = rng.choice([None, "2026-01-01", "2026-02-20", "2026-03-10"])
+        end = rng.choice([None, "2026-02-25", "2026-03-05", "2026-12-31"])
+        ids.append(
+            offer(
+                store,
+                rng.choice(orgs),
+                capacity=rng.randint(1, 6),
+                regions=rng.sample(regions, rng.randint(1, 2)),
+                languages=rng.sample(langs, rng.randint(0, 2)),
+                domain=rng.choice(["health", "legal"]),
+                available_from=start,
+                available_until=end,
+                status=rng.choice(["active"] * 5 + ["withdrawn"]),
+            )
+        )
+    for off in rng.sample(ids, 30):
+        store.reserve(off, rng.randint(1, 6))
+    all_offers = list(store.db.offers.find({}))
+    for _ in range(25):
+        n = need(
+            region=rng.choice(regions[:3]),
+            languages=rng.sample(langs, rng.randint(0, 2)),
+            domain=rng.choice(["health", "legal"]),
+            needed_by=rng.choice([None, "2026-02-22", "2026-03-07"]),
+        )
+        eligible = [o for o in all_offers if domain.is_candidate(o, n, date.fromisoformat(TODAY))]
+        for pool in (3, 200):
+            got = store.candidate_offers(n, TODAY, pool)
+            assert len(got) == min(pool, len(eligible))
+            assert all(domain.is_candidate(o, n, date.fromisoformat(TODAY)) for o in got)
+            best = sorted((o["remaining"] for o in eligible), reverse=True)[:pool]
+            assert sorted((o["remaining"] for o in got), reverse=True) == best
+
+
+# -- stale slots cost a candidate, never capacity --------------------------------------
+
+
+def test_a_stale_slot_never_allocates_more_than_the_offer_has(store):
+    off = offer(store, org(store)["id"], capacity=2)
+    # a slot left behind (a worker died between its offer's write and the slot's)
+    store.db.offers.update_one({"_id": off}, {"$inc": {"remaining": -1, VERSION: 1}})
+    store.db.offer_slots.update_one({"_id": f"{off}|riga"}, {"$set": {"free": 50}})
+    got = store.candidate_offers(need(), TODAY)
+    assert [o["remaining"] for o in got] == [1]  # the offer's own figure, not the slot's
+    assert not store.reserve(off, 2)
+    assert store.reserve(off, 1)
+    assert not store.reserve(off, 1)
+    assert store.get_offer(off)["remaining"] == 0
+    assert found(store, need()) == []
+
+
+def test_a_slot_behind_its_offer_is_skipped_and_brought_level(store):
+    off = offer(store, org(store)["id"], capacity=3, regions=("riga",))
+    held = store.get_offer(off)
+    # the offer moved to kurzeme and was withdrawn, but its slots were never rewritten
+    store.db.offers.replace_one(
+        {"_id": off},
+        {**held, "regions": ["kurzeme"], "status": "withdrawn", VERSION: held[VERSION] + 1},
+    )
+    assert found(store, need()) == []
+    assert slots(store, off)["kurzeme"]["free"] == 0
+    assert "riga" not in slots(store, off)
+
+
+def test_start_up_builds_slots_for_offers_stored_before_slots_existed(store):
+    o = org(store)["id"]
+    old = with_open_ends(
+        {
+            "_id": uid("off"),
+            "organisation_id": o,
+            "domain": "health",
+            "regions": ["riga", "nationwide"],
+            "languages": ["lv"],
+            "capacity": 4,
+            "remaining": 4,
+            "status": "active",
+            "org_status": "verified",
+            VERSION: 3,
+        }
+    )
+    store.db.offers.insert_one(old)
+    behind = offer(store, o, capacity=2)
+    assert store.reserve(behind, 2)
+    # released, but the worker died before it rewrote the slot: the slot still says full
+    store.db.offers.update_one({"_id": behind}, {"$inc": {"remaining": 2, VERSION: 1}})
+    orphan = {**slots_of(old)[f"{old['_id']}|riga"], "_id": "gone|riga", "offer_id": "gone"}
+    store.db.offer_slots.insert_one({**orphan, "free": 0})
+    assert found(store, need()) == []  # neither is visible
+
+    store.ensure_indexes()  # a worker starting
+
+    assert set(slots(store, old["_id"])) == {"riga", "nationwide"}
+    assert slots(store, behind)["riga"]["free"] == 2
+    assert store.db.offer_slots.count_documents({"offer_id": "gone"}) == 0
+    assert found(store, need()) == [old["_id"], behind]
+    store.ensure_indexes()  # and again: nothing to do, nothing doubled
+    assert store.db.offer_slots.count_documents({}) == 3
