@@ -216,6 +216,7 @@ class Need(Dumped):
     urgency = fields.String()
     needed_by = fields.String(allow_none=True)
     case_ref = fields.String()
+    posted_by = fields.String()  # the coordinator who posted it (their token's `sub`)
     status = fields.String()
     matches = fields.List(fields.Nested(Match))
     created_at = fields.String()
@@ -260,3 +261,7 @@ class Subscription(Strict):
     name = fields.String(load_default="", validate=validate.Length(max=200))
     language = fields.String(load_default="lv", validate=validate.OneOf(taxonomy.UI_LANGUAGES))
     domains = code_list(taxonomy.DOMAINS, "domain", required=True)
+    # gap alerts one by one, or gathered into one email a day
+    delivery = fields.String(
+        load_default="immediate", validate=validate.OneOf(["immediate", "digest"])
+    )

@@ -70,6 +70,8 @@ class NeedPayload(_Payload):
     quantity = fields.Integer(required=True, validate=validate.Range(min=1))
     urgency = fields.String(load_default="normal")
     needed_by = fields.String(allow_none=True)
+    case_ref = fields.String(allow_none=True)  # the coordinators' own reference
+    posted_by = fields.String(allow_none=True)  # the coordinator's token `sub`: Reply-To
     status = fields.String(required=True)
     updated_at = fields.String()
 

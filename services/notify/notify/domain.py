@@ -1,11 +1,20 @@
 """The notification outbox: what to send, to whom, when to try again, what to hold
 for a digest. Pure: no I/O, no clock of its own."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from tilts_contracts.clock import iso, parse_iso
+from tilts_contracts.errors import Conflict
 
 LONGEST_WAIT = timedelta(hours=1)
+# each wait three times the last: with the defaults (10 s, 8 attempts) the waits are
+# 10 s, 30 s, 90 s, 270 s, 810 s, 2430 s and 1 h, so a message is tried for about 2 h
+# (7240 s) before it is marked failed; doubling never got past 640 s (21 minutes in all)
+BACKOFF_FACTOR = 3
+# a resend of a message sent this recently is a double click, not a second request
+RESEND_GRACE = timedelta(seconds=60)
+# what is left of a message held for the digest when its request ends before the digest
+DROPPED = "dropped"
 # "not claimed": a time, not "", so every comparison is between times (NX-27017 reads
 # date-like strings in update filters as dates, and "" never compares with a date)
 NEVER = "1970-01-01T00:00:00Z"
@@ -44,8 +53,8 @@ def queue(
 
 
 def backoff(attempts: int, first: timedelta) -> timedelta:
-    """Wait before attempt `attempts + 1`: first, 2x, 4x ... at most an hour."""
-    return min(first * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+    """Wait before attempt `attempts + 1`: first, 3x, 9x ... at most an hour."""
+    return min(first * (BACKOFF_FACTOR ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
 def sent(note: dict, now: datetime) -> dict:
@@ -62,31 +71,77 @@ def sent(note: dict, now: datetime) -> dict:
 def failed_attempt(
     note: dict, error: str, now: datetime, first_retry: timedelta, max_attempts: int
 ) -> dict:
-    """Count a failed send; after the last attempt the message is marked failed."""
+    """Count a failed send (SMTP down, refused, timed out); after the last attempt of
+    this round (a resend starts a new round) the message is marked failed."""
     attempts = note["attempts"] + 1
-    status = "failed" if attempts >= max_attempts else "pending"
+    this_round = attempts - note.get("round_from", 0)
+    status = "failed" if this_round >= max_attempts else "pending"
     return {
         **note,
         "status": status,
         "attempts": attempts,
         "last_error": error[:500],
-        "next_attempt_at": iso(now + backoff(attempts, first_retry)),
+        "next_attempt_at": iso(now + backoff(this_round, first_retry)),
         "claimed_until": NEVER,
         "updated_at": iso(now),
     }
 
 
-def resend(note: dict, now: datetime) -> dict:
-    """A coordinator asks for a failed (or sent) message to go out again."""
+def unsendable(note: dict, error: str, now: datetime) -> dict:
+    """The message cannot be written (a template or data fault): failed at once, with
+    the reason, since trying the same message again cannot help."""
     return {
         **note,
+        "status": "failed",
+        "attempts": note["attempts"] + 1,
+        "last_error": error[:500],
+        "claimed_until": NEVER,
+        "updated_at": iso(now),
+    }
+
+
+def dropped(note: dict, reason: str, now: datetime) -> dict:
+    """Never sent, and now never to be: its request ended before the digest went."""
+    return {**note, "status": DROPPED, "last_error": reason, "updated_at": iso(now)}
+
+
+def resend(note: dict, now: datetime, new_message_id: str | None = None) -> dict:
+    """A coordinator asks for a failed (or sent) message to go out again.
+
+    The attempts and errors so far stay (`attempts` keeps counting; `resends` keeps each
+    earlier round); a message that was sent goes out under `new_message_id`, since mail
+    servers drop a second message with a Message-ID they have seen. Refused (Conflict)
+    while it is being sent, a moment after it was sent, or while it waits for a digest.
+    """
+    status = note["status"]
+    if status in ("held", "in_digest", DROPPED):
+        raise Conflict(
+            f"notification {note['_id']} is {status}: it goes with the digest or not at all",
+            {"status": [status]},
+        )
+    if note.get("claimed_until", NEVER) > iso(now):
+        raise Conflict(f"notification {note['_id']} is being sent now", {"status": ["sending"]})
+    if status == "sent" and note.get("sent_at") and parse_iso(note["sent_at"]) > now - RESEND_GRACE:
+        raise Conflict(
+            f"notification {note['_id']} was sent at {note['sent_at']}", {"status": ["sent"]}
+        )
+    earlier = {
+        "at": iso(now),
+        **{k: note.get(k) for k in ("status", "attempts", "last_error", "message_id", "sent_at")},
+    }
+    renewed = {
+        **note,
         "status": "pending",
-        "attempts": 0,
+        "round_from": note["attempts"],
         "next_attempt_at": iso(now),
         "claimed_until": NEVER,
         "last_error": None,
+        "resends": [*(note.get("resends") or []), earlier],
         "updated_at": iso(now),
     }
+    if status == "sent" and new_message_id:
+        renewed["message_id"] = new_message_id
+    return renewed
 
 
 def wants_digest(contact: dict | None, urgency: str) -> bool:
@@ -98,10 +153,11 @@ def wants_digest(contact: dict | None, urgency: str) -> bool:
     )
 
 
-def why_chosen(breakdown: dict, regions_match: bool) -> list[str]:
-    """The parts of a score worth saying in words, strongest reasons first."""
+def why_chosen(breakdown: dict, regions_match: bool, languages_asked: bool = True) -> list[str]:
+    """The parts of a score worth saying in words, strongest reasons first; a language
+    is a reason only when the need named one (else every offer scores it full)."""
     reasons = ["region" if regions_match else "nationwide"]
-    if breakdown.get("language", 0) >= 1:
+    if languages_asked and (breakdown.get("language") or 0) >= 1:
         reasons.append("language")
     if breakdown.get("capacity", 0) >= 1:
         reasons.append("capacity")
@@ -122,3 +178,14 @@ def next_digest(now: datetime, hour: int) -> datetime:
     """The next daily digest time (UTC hour) after `now`."""
     today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
     return today if today > now else today + timedelta(days=1)
+
+
+def digest_day(now: datetime, hour: int) -> date | None:
+    """The day whose digest is due at `now` (UTC), from its hour until midnight, so a
+    notify that was down at the hour catches up later that day; None before the hour."""
+    return now.date() if now.hour >= hour else None
+
+
+def digest_key(holder: str, day: date) -> str:
+    """One digest per recipient and day: the outbox's unique key makes it so."""
+    return f"digest.{holder}.{day.isoformat()}"

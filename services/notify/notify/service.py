@@ -1,6 +1,8 @@
 """The notify service: every email Tilts sends, sent once, retried until it goes."""
 
 import logging
+import re
+import uuid
 from datetime import timedelta
 
 from nameko.events import EventDispatcher
@@ -8,7 +10,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging, settings
-from tilts_contracts.clock import iso, new_id, parse_iso, utcnow
+from tilts_contracts.clock import new_id, parse_iso, utcnow
 from tilts_contracts.errors import Invalid
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale, rpc
 from tilts_contracts.tokens import sign_response_link, sign_unsubscribe_link
@@ -19,6 +21,9 @@ from .storage import NotificationStore
 log = logging.getLogger(__name__)
 CLAIM = timedelta(seconds=30)  # longer than an SMTP send may take (15 s timeout)
 NOTE_FILTERS = ("status", "recipient", "template", "organisation_id")
+NOTE_STATUSES = ("pending", "held", "in_digest", "sent", "failed", "dropped")
+# a plain address: what a coordinator's token `sub` must look like to be replied to
+EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+$")
 
 
 class Postman(DependencyProvider):
@@ -51,21 +56,33 @@ class Postman(DependencyProvider):
         )
         return f"{self.public_url}/respond/{token}"
 
-    def unsubscribe_url(self, org_id: str) -> str:
-        token = sign_unsubscribe_link(self.secret, org_id, utcnow() + timedelta(days=90))
-        return f"{self.public_url}/notifications/digest-off/{token}"
+    def unsubscribe_url(self, holder_id: str, lang: str) -> str:
+        """A digest's opt-out link, for an organisation or a coordinator's subscription."""
+        token = sign_unsubscribe_link(self.secret, holder_id, utcnow() + timedelta(days=90))
+        return f"{self.public_url}/notifications/digest-off/{token}?lang={lang}"
+
+    def reply_to_for(self, need: dict | None) -> str | None:
+        """Replies go to the coordinator who posted the need (their token's `sub`, when
+        it is an address), else to COORDINATOR_EMAIL; never to the robot in MAIL_FROM."""
+        posted_by = (need or {}).get("posted_by") or ""
+        if EMAIL.match(posted_by):
+            return posted_by
+        return self.reply_to
 
 
 def match_context(postman: Postman, match: dict) -> dict:
     """What the match templates show: the need, the offer, why, and the link."""
     need, offer = match.get("need") or {}, match.get("offer") or {}
     regions_match = need.get("region") in (offer.get("regions") or [])
+    why = domain.why_chosen(
+        match.get("score_breakdown") or {}, regions_match, bool(need.get("languages"))
+    )
     return {
         "match": {k: match[k] for k in ("id", "quantity", "respond_by", "score_breakdown")},
-        "need": need,
+        "need": {k: v for k, v in need.items() if k not in ("case_ref", "posted_by")},
         "offer": offer,
         "organisation": match.get("organisation") or {},
-        "why": domain.why_chosen(match.get("score_breakdown") or {}, regions_match),
+        "why": why,
         "respond_url": postman.respond_url(match),
     }
 
@@ -108,6 +125,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         if not org.get("email"):
             log.warning("match %s: organisation has no email address", match["id"])
             return
+        if self.store.match_ended(match["id"]):  # its end overtook it: nothing to ask
+            return
         context = match_context(self.postman, match)
         urgency = (match.get("need") or {}).get("urgency", "normal")
         hold = domain.wants_digest(self.store.contact(match["organisation_id"]), urgency)
@@ -118,6 +137,7 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
             context,
             hold=hold,
             organisation_id=match["organisation_id"],
+            reply_to=self.postman.reply_to_for(match.get("need")),
         )
         if match.get("created_at"):
             self.store.plan_reminder(
@@ -126,7 +146,10 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
 
     @consumes("matching", "match_cancelled")
     def on_match_cancelled(self, env, match):
-        self.store.settle_reminder(match["id"])
+        # a request still held for the digest (or never sent) just drops out of it: no
+        # "request withdrawn" for a request the organisation never saw
+        if not self._end_match(match, "cancelled"):
+            return
         org = match.get("organisation") or {}
         if org.get("email"):
             context = match_context(self.postman, match)
@@ -136,50 +159,74 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
                 "match_cancelled",
                 context,
                 organisation_id=match["organisation_id"],
+                reply_to=self.postman.reply_to_for(match.get("need")),
             )
 
     @consumes("matching", "match_accepted")
     def on_match_accepted(self, env, match):
-        self.store.settle_reminder(match["id"])
+        self._end_match(match, "accepted")
 
     @consumes("matching", "match_declined")
     def on_match_declined(self, env, match):
-        self.store.settle_reminder(match["id"])
+        self._end_match(match, "declined")
 
     @consumes("matching", "match_expired")
     def on_match_expired(self, env, match):
-        self.store.settle_reminder(match["id"])
+        self._end_match(match, "expired")
 
     @consumes("matching", "need_unmatched")
     def on_need_unmatched(self, env, gap):
-        """A gap alert to every coordinator who follows the need's domain."""
+        """A gap alert to every coordinator who follows the need's domain (at once, or in
+        their daily digest); to COORDINATOR_EMAIL when nobody does, so no gap goes unseen."""
         need = gap["need"]
-        for sub in self.store.subscribers(need["domain"]):
+        subscribers = self.store.subscribers(need["domain"])
+        if not subscribers:
+            if not self.postman.reply_to:
+                log.warning("gap in %s (need %s): nobody to tell", need["domain"], need["id"])
+                return
+            log.warning("gap in %s: no subscriber, telling COORDINATOR_EMAIL", need["domain"])
+            subscribers = [{"_id": "coordinator", "email": self.postman.reply_to, "language": "lv"}]
+        for sub in subscribers:
             context = {
                 "need": need,
                 "covered": gap["covered"],
-                "subscriber": sub,
+                "subscriber": {k: sub.get(k) for k in ("name", "language")},
                 "public_url": self.postman.public_url,
             }
+            digest = sub.get("delivery") == "digest"
             self._queue(
                 f"{env['event_id']}.need_unmatched.{sub['_id']}",
-                {"email": sub["email"], "preferred_language": sub["language"]},
+                {"email": sub["email"], "preferred_language": sub.get("language")},
                 "need_unmatched",
                 context,
+                hold=digest,
+                digest_holder=sub["_id"] if digest else None,
+                reply_to=self.postman.reply_to_for(need),
             )
 
     # -- the outbox over RPC ---------------------------------------------------------
     @rpc
     def list_notifications(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
+        """The outbox, oldest first (by when each message was queued)."""
         query = {k: filters[k] for k in NOTE_FILTERS if filters.get(k)}
-        docs, nxt = self.store.find_page("notifications", query, api.clamp_limit(limit), cursor)
+        if "status" in query and query["status"] not in NOTE_STATUSES:
+            raise Invalid(
+                f"unknown status {query['status'][:40]!r}",
+                {"status": [f"one of {', '.join(NOTE_STATUSES)}"]},
+            )
+        docs, nxt = self.store.notes_page(query, api.clamp_limit(limit), cursor)
         return {"items": [_present(d) for d in docs], "next": nxt}
 
     @rpc
     def resend(self, note_id: str) -> dict:
+        """Send a failed (or sent) message again; 409 while it is being sent or waits
+        for a digest, or a moment after it went (a double click sends one)."""
+
         def attempt():
-            note = domain.resend(self.store.get(note_id), utcnow())
-            return self.store.replace("notifications", note)
+            note = self.store.get(note_id)
+            again = len(note.get("resends") or []) + 1
+            fresh_id = mail.message_id(f"{note_id}.resend{again}", self.postman.sender)
+            return self.store.replace("notifications", domain.resend(note, utcnow(), fresh_id))
 
         retry_stale(attempt)
         return _present(self._deliver(note_id) or self.store.get(note_id))
@@ -196,6 +243,14 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         return {"organisation_id": org_id, "delivery": contact["delivery"]}
 
     @rpc
+    def digest_off(self, holder_id: str) -> None:
+        """A digest's opt-out link: the organisation or coordinator gets single emails."""
+        if holder_id.startswith("sub_"):
+            self.store.set_subscription_delivery(holder_id, "immediate")
+        else:
+            self.store.set_delivery(holder_id, "immediate")
+
+    @rpc
     def subscribe(self, data: dict) -> dict:
         sub = api.load(api.Subscription(), data)
         if not sub["domains"]:
@@ -204,8 +259,9 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         return _subscription(stored)
 
     @rpc
-    def list_subscriptions(self) -> dict:
-        return {"items": [_subscription(s) for s in self.store.subscriptions()], "next": None}
+    def list_subscriptions(self, limit: int = 50, cursor: str | None = None) -> dict:
+        docs, nxt = self.store.find_page("subscriptions", {}, api.clamp_limit(limit), cursor)
+        return {"items": [_subscription(s) for s in docs], "next": nxt}
 
     @rpc
     def unsubscribe(self, sub_id: str) -> None:
@@ -217,37 +273,10 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
 
     @rpc
     def send_digests(self) -> int:
-        """Bundle held requests into one email per organisation; returns how many went."""
-        digests = 0
+        """Today's digest now, for every recipient with held messages and none yet today;
+        returns how many went (the timer calls this from DIGEST_HOUR on)."""
         now = utcnow()
-        groups: dict[str, list[dict]] = {}
-        for note in self.store.held():
-            groups.setdefault(note["organisation_id"] or note["recipient"], []).append(note)
-        for org_id, notes in groups.items():
-            first = notes[0]
-            key = f"digest.{org_id}.{iso(now)}"
-            context = {
-                "organisation": first["context"].get("organisation", {}),
-                "items": [n["context"] for n in notes],
-                "unsubscribe_url": self.postman.unsubscribe_url(org_id),
-            }
-            note = domain.queue(
-                key,
-                first["recipient"],
-                "digest",
-                first["language"],
-                context,
-                now,
-                reply_to=self.postman.reply_to,
-                organisation_id=org_id,
-            )
-            note["message_id"] = mail.message_id(key, self.postman.sender)
-            note["list_unsubscribe"] = context["unsubscribe_url"]
-            if self.store.enqueue(note):
-                self.store.mark_digested([n["_id"] for n in notes], key, now)
-                self._deliver(key)
-                digests += 1
-        return digests
+        return self._send_digests(now, now.date())
 
     # -- timers ------------------------------------------------------------------------
     @timer(interval=2)
@@ -269,15 +298,18 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
                     "match_reminder",
                     match_context(self.postman, match),
                     organisation_id=match["organisation_id"],
+                    reply_to=self.postman.reply_to_for(match.get("need")),
                 )
             self.store.settle_reminder(match["id"])
 
-    @timer(interval=300)
+    @timer(interval=60)
     def daily_digest(self):
-        """Once a day at DIGEST_HOUR (UTC), send the held requests."""
+        """From DIGEST_HOUR (UTC) until midnight, each recipient's digest for the day,
+        once: a notify that was down at the hour catches up, several workers make one."""
         now = utcnow()
-        if now.hour == self.postman.digest_hour and now.minute < 5:
-            self.send_digests()
+        day = domain.digest_day(now, self.postman.digest_hour)
+        if day is not None:
+            self._send_digests(now, day)
 
     @timer(interval=1)
     def relay_events(self):
@@ -319,6 +351,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         context: dict,
         hold: bool = False,
         organisation_id: str | None = None,
+        reply_to: str | None = None,
+        digest_holder: str | None = None,
     ) -> None:
         note = domain.queue(
             key,
@@ -327,41 +361,134 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
             contact.get("preferred_language") or "lv",
             context,
             utcnow(),
-            reply_to=self.postman.reply_to,
+            reply_to=reply_to or self.postman.reply_to,
             hold=hold,
             organisation_id=organisation_id,
         )
         note["message_id"] = mail.message_id(key, self.postman.sender)
+        if hold:  # whose digest it waits for
+            note["digest_holder"] = digest_holder or organisation_id or contact["email"]
         if self.store.enqueue(note) and not hold:
             self._deliver(key)
+
+    def _end_match(self, match: dict, how: str) -> bool:
+        """A match ended: no reminder, and its request, if still unsent (held for the
+        digest, or waiting), never goes. True if the organisation was sent the request."""
+        self.store.settle_reminder(match["id"])
+        return self.store.end_match(match["id"], how, utcnow())
+
+    # -- digests -------------------------------------------------------------------
+    def _send_digests(self, now, day) -> int:
+        """One digest per recipient and day, made once however many workers try: the
+        digest's outbox key names the day, and the first to insert it builds it."""
+        made = 0
+        groups: dict[str, list[dict]] = {}
+        for note in self.store.held():
+            groups.setdefault(_holder(note), []).append(note)
+        for holder, notes in groups.items():
+            key = domain.digest_key(holder, day)
+            if self.store.exists(key):
+                continue  # today's went already: these wait for tomorrow's
+            first = notes[0]
+            shell = domain.queue(
+                key,
+                first["recipient"],
+                "digest",
+                first["language"],
+                {},
+                now,
+                reply_to=self.postman.reply_to,
+                organisation_id=first.get("organisation_id"),
+            )
+            shell.update(
+                status="building",
+                digest_holder=holder,
+                maker=uuid.uuid4().hex,
+                message_id=mail.message_id(key, self.postman.sender),
+                list_unsubscribe=self.postman.unsubscribe_url(holder, first["language"]),
+            )
+            # the maker's mark tells a retried insert of ours from another worker's
+            if self.store.enqueue(shell) or self.store.get(key).get("maker") == shell["maker"]:
+                made += self._build_digest(key, [n["_id"] for n in notes])
+        for stale in self.store.unfinished_digests(now - CLAIM):  # its maker stopped
+            made += self._build_digest(stale["_id"], None)
+        return made
+
+    def _build_digest(self, key: str, note_ids: list[str] | None) -> int:
+        """Gather the held messages into the digest `key`, then send it; they count as
+        sent only when it is (until then they are `in_digest`)."""
+        digest = self.store.get(key)
+        if note_ids is None:
+            holder = digest["digest_holder"]
+            note_ids = [n["_id"] for n in self.store.held() if _holder(n) == holder]
+        self.store.gather(note_ids, key)
+        notes = self.store.gathered(key)
+        if not notes:
+            self.store.discard_unfinished(key)  # all withdrawn meanwhile: nothing to send
+            return 0
+        first = notes[0]["context"]
+        context = {
+            "organisation": first.get("organisation") or {},
+            "subscriber": first.get("subscriber") or {},
+            "items": [{**n["context"], "kind": n["template"], "note_id": n["_id"]} for n in notes],
+            "unsubscribe_url": digest["list_unsubscribe"],
+        }
+        if not self.store.finish_digest(key, context, utcnow()):
+            return 0
+        self._deliver(key)
+        return 1
 
     def _deliver(self, note_id: str) -> dict | None:
         now = utcnow()
         note = self.store.claim(note_id, now, now + CLAIM)
         if note is None:
             return None
+        events: list[str] = []
         try:
-            subject, text, html = mail.render(
-                self.postman.templates, note["template"], note["language"], note["context"]
-            )
-            msg = mail.compose(self.postman.sender, note, subject, text, html)
-            self.postman.mailer.send(msg)
-        except Exception as exc:  # SMTP down, refused, timed out: count it and wait
-            log.warning("sending %s failed: %s", note_id, exc)
-            updated = domain.failed_attempt(
-                note,
-                f"{type(exc).__name__}: {exc}",
-                utcnow(),
-                self.postman.first_retry,
-                self.postman.max_attempts,
-            )
-            events = ["notification_failed"] if updated["status"] == "failed" else []
+            msg = self._compose(note, now)
+        except Exception as exc:  # a template or data fault: the same again cannot help
+            log.exception("notification %s cannot be composed", note_id)
+            reason = f"cannot compose the message: {type(exc).__name__}: {exc}"
+            updated = domain.unsendable(note, reason, utcnow())
+            events = ["notification_failed"]
         else:
-            updated = domain.sent(note, utcnow())
-            events = ["notification_sent"]
+            if msg is None:  # a digest whose every request was withdrawn
+                updated = domain.dropped(note, "every request in it was withdrawn", utcnow())
+            else:
+                try:
+                    self.postman.mailer.send(msg)
+                except Exception as exc:  # SMTP down, refused, timed out: count it and wait
+                    log.warning("sending %s failed: %s", note_id, exc)
+                    updated = domain.failed_attempt(
+                        note,
+                        f"{type(exc).__name__}: {exc}",
+                        utcnow(),
+                        self.postman.first_retry,
+                        self.postman.max_attempts,
+                    )
+                    events = ["notification_failed"] if updated["status"] == "failed" else []
+                else:
+                    updated = domain.sent(note, utcnow())
+                    events = ["notification_sent"]
         stored = retry_stale(lambda: self._record(note_id, updated, events))
+        if note["template"] == "digest" and stored["status"] in ("sent", "failed"):
+            self.store.settle_digest(note_id, stored["status"], utcnow())
         self.store.publish(self.dispatch, "notifications", note_id)
         return stored
+
+    def _compose(self, note: dict, now):
+        """The message for `note` as of now; None for a digest with nothing left in it."""
+        context = note["context"]
+        if note["template"] == "digest":
+            withdrawn = self.store.dropped_among([i.get("note_id") for i in context["items"]])
+            items = [i for i in context["items"] if i.get("note_id") not in withdrawn]
+            if not items:
+                return None
+            context = {**context, "items": items}
+        subject, text, html = mail.render(
+            self.postman.templates, note["template"], note["language"], context
+        )
+        return mail.compose(self.postman.sender, note, subject, text, html, now)
 
     def _record(self, note_id: str, updated: dict, events: list) -> dict:
         current = self.store.get(note_id)
@@ -382,9 +509,26 @@ def _present(note: dict) -> dict:
         "next_attempt_at",
         "created_at",
         "updated_at",
+        "sent_at",
+        "reply_to",
+        "digest_id",
     )
-    return {"id": note["_id"], **{k: note.get(k) for k in keys}}
+    earlier = [
+        {k: r.get(k) for k in ("at", "status", "attempts", "last_error", "message_id")}
+        for r in note.get("resends") or []
+    ]
+    return {"id": note["_id"], **{k: note.get(k) for k in keys}, "resends": earlier}
+
+
+def _holder(note: dict) -> str:
+    """Whose digest a held message goes in: an organisation, or a coordinator's subscription."""
+    return note.get("digest_holder") or note.get("organisation_id") or note["recipient"]
 
 
 def _subscription(sub: dict) -> dict:
-    return {"id": sub["_id"], **{k: sub.get(k) for k in ("email", "name", "language", "domains")}}
+    fields = ("email", "name", "language", "domains")
+    return {
+        "id": sub["_id"],
+        **{k: sub.get(k) for k in fields},
+        "delivery": sub.get("delivery") or "immediate",
+    }

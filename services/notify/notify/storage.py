@@ -17,6 +17,9 @@ class NotificationStore(Store):
         self.db.notifications.create_index([("organisation_id", ASCENDING), ("status", ASCENDING)])
         self.db.reminders.create_index([("status", ASCENDING), ("remind_at", ASCENDING)])
         self.db.subscriptions.create_index([("email", ASCENDING)], unique=True)
+        self.db.notifications.create_index([("created_at", ASCENDING)])
+        self.db.notifications.create_index([("context.match.id", ASCENDING)])
+        self.db.notifications.create_index([("digest_id", ASCENDING), ("status", ASCENDING)])
 
     # -- the outbox -------------------------------------------------------------------
     def enqueue(self, note: dict) -> bool:
@@ -50,20 +53,138 @@ class NotificationStore(Store):
             return None
         return self.get(note_id)
 
-    def held(self) -> list[dict]:
-        return list(self.db.notifications.find({"status": "held"}).sort("_id", ASCENDING))
+    def exists(self, note_id: str) -> bool:
+        return self.db.notifications.find_one({"_id": note_id}, {"_id": 1}) is not None
 
-    def mark_digested(self, note_ids: list[str], digest_id: str, now) -> None:
+    def notes_page(self, query: dict, limit: int, cursor: str | None):
+        """One page of the outbox in the order messages were queued; the cursor is the
+        last one's `created_at.id` (ids alone come from event ids, in no time order)."""
+        if cursor:
+            at, _, last_id = cursor.partition(".")
+            query = {
+                **query,
+                "$or": [
+                    {"created_at": {"$gt": at}},
+                    {"created_at": at, "_id": {"$gt": last_id}},
+                ],
+            }
+        docs = list(
+            self.db.notifications.find(query)
+            .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit + 1)
+        )
+        more, docs = len(docs) > limit, docs[:limit]
+        return docs, (f"{docs[-1]['created_at']}.{docs[-1]['_id']}" if more else None)
+
+    # -- digests: held messages go out together, once a day ---------------------------
+    def held(self) -> list[dict]:
+        return list(
+            self.db.notifications.find({"status": "held"}).sort(
+                [("created_at", ASCENDING), ("_id", ASCENDING)]
+            )
+        )
+
+    def gather(self, note_ids: list[str], digest_id: str) -> None:
+        """Held messages go into a digest; they stay unsent until it is sent."""
         self.db.notifications.update_many(
             {"_id": {"$in": note_ids}, "status": "held"},
-            {"$set": {"status": "sent", "via_digest": digest_id, "updated_at": iso(now)}},
+            {"$set": {"status": "in_digest", "digest_id": digest_id}},
         )
+
+    def gathered(self, digest_id: str) -> list[dict]:
+        return list(
+            self.db.notifications.find({"digest_id": digest_id, "status": "in_digest"}).sort(
+                [("created_at", ASCENDING), ("_id", ASCENDING)]
+            )
+        )
+
+    def finish_digest(self, digest_id: str, context: dict, now) -> bool:
+        """The digest is built: it may be sent. False if another worker finished it."""
+        result = self.db.notifications.update_one(
+            {"_id": digest_id, "status": "building"},
+            {
+                "$set": {
+                    "context": context,
+                    "status": "pending",
+                    "next_attempt_at": iso(now),
+                    "updated_at": iso(now),
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    def unfinished_digests(self, before) -> list[dict]:
+        """Digests whose maker stopped half-way (still `building` after a while)."""
+        return list(
+            self.db.notifications.find({"status": "building", "created_at": {"$lt": iso(before)}})
+        )
+
+    def discard_unfinished(self, digest_id: str) -> None:
+        self.db.notifications.delete_one({"_id": digest_id, "status": "building"})
+
+    def dropped_among(self, note_ids: list) -> set:
+        found = self.db.notifications.find(
+            {"_id": {"$in": [i for i in note_ids if i]}, "status": "dropped"}, {"_id": 1}
+        )
+        return {d["_id"] for d in found}
+
+    def settle_digest(self, digest_id: str, status: str, now) -> None:
+        """The digest went (its messages count as sent) or failed for good (so do they)."""
+        if status == "sent":
+            self.db.notifications.update_many(
+                {"digest_id": digest_id, "status": {"$in": ["in_digest", "failed"]}},
+                {
+                    "$set": {
+                        "status": "sent",
+                        "via_digest": digest_id,
+                        "last_error": None,
+                        "sent_at": iso(now),
+                        "updated_at": iso(now),
+                    }
+                },
+            )
+        else:
+            self.db.notifications.update_many(
+                {"digest_id": digest_id, "status": "in_digest"},
+                {
+                    "$set": {
+                        "status": "failed",
+                        "last_error": f"its digest {digest_id} could not be sent",
+                        "updated_at": iso(now),
+                    }
+                },
+            )
+
+    # -- matches that ended ----------------------------------------------------------
+    def end_match(self, match_id: str, how: str, now) -> bool:
+        """Record that a match ended; its request and reminder, if not sent yet (held for
+        the digest, in an unsent digest, or waiting for a retry), are dropped. True if
+        the organisation was sent the request (or it is being sent right now)."""
+        try:
+            self.db.ended_matches.insert_one({"_id": match_id, "how": how, "at": iso(now)})
+        except DuplicateKeyError:
+            pass
+        about = {
+            "context.match.id": match_id,
+            "template": {"$in": ["match_proposed", "match_reminder"]},
+        }
+        reason = f"the request was {how} before it was sent"
+        drop = {"$set": {"status": "dropped", "last_error": reason, "updated_at": iso(now)}}
+        self.db.notifications.update_many({**about, "status": {"$in": ["held", "in_digest"]}}, drop)
+        self.db.notifications.update_many(
+            {**about, "status": "pending", "claimed_until": {"$lt": iso(now)}}, drop
+        )
+        notes = self.db.notifications.find({**about, "template": "match_proposed"})
+        return any(n["status"] in ("sent", "pending") for n in notes)
+
+    def match_ended(self, match_id: str) -> bool:
+        return self.db.ended_matches.find_one({"_id": match_id}) is not None
 
     def counts(self) -> dict:
         return {
             "notifications": {
                 s: self.db.notifications.count_documents({"status": s})
-                for s in ("pending", "held", "sent", "failed")
+                for s in ("pending", "held", "in_digest", "sent", "failed", "dropped")
             }
         }
 
@@ -112,6 +233,9 @@ class NotificationStore(Store):
             return self.db.subscriptions.find_one({"_id": existing["_id"]})
         self.db.subscriptions.insert_one(sub)
         return sub
+
+    def set_subscription_delivery(self, sub_id: str, delivery: str) -> None:
+        self.db.subscriptions.update_one({"_id": sub_id}, {"$set": {"delivery": delivery}})
 
     def unsubscribe(self, sub_id: str) -> None:
         if self.db.subscriptions.delete_one({"_id": sub_id}).deleted_count == 0:

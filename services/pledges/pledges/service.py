@@ -86,11 +86,15 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
 
     # -- needs -----------------------------------------------------------------------
     @rpc
-    def post_need(self, data: dict, need_id: str | None = None) -> dict:
-        """A new need; `need_id` (chosen by the caller) makes a redelivered call harmless."""
+    def post_need(
+        self, data: dict, need_id: str | None = None, posted_by: str | None = None
+    ) -> dict:
+        """A new need; `need_id` (chosen by the caller) makes a redelivered call harmless.
+        `posted_by` is the coordinator's token subject: replies to its emails go there."""
         now = utcnow()
         fields = _load_need(data, now.date())
         need = domain.post_need(fields, need_id or new_id("need"), now, now.date())
+        need["posted_by"] = (posted_by or "")[:254]
         need = self.store.insert_once("needs", need, ["need_posted"])
         self.store.publish(self.dispatch, "needs", need["_id"])
         return self._present_need(need)

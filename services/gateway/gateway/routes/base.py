@@ -16,7 +16,7 @@ from ..http import call
 
 SERVICES = ("registry", "pledges", "matching", "notify")
 SAFE_ID = re.compile(r"^[a-z]{2,5}_[0-9a-f]{12,40}$")
-SAFE_CURSOR = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+SAFE_CURSOR = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")  # the outbox pages by time.id
 
 
 class Settings(DependencyProvider):

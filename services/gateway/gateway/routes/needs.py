@@ -9,7 +9,9 @@ class NeedRoutes(Routes):
     def post_need(self, request):
         who = self._caller(request, "admin", "coordinator")
         data = read_json(request)
-        need = self._rpc("pledges", "post_need", data, creation_id(request, "need", who))
+        need_id = creation_id(request, "need", who)
+        # who posted it: emails about the need answer to that coordinator (Reply-To)
+        need = self._rpc("pledges", "post_need", data, need_id, who.sub)
         return json_response(need, 201)
 
     @route("GET", "/api/needs")

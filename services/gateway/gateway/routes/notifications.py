@@ -15,15 +15,15 @@ NOTE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,120}$")
 
 DIGEST_OFF = {
     "lv": {
-        "ask": "Saņemt katru lūgumu atsevišķā vēstulē, nevis dienas apkopojumā?",
+        "ask": "Saņemt katru lūgumu vai ziņojumu atsevišķā vēstulē, nevis dienas apkopojumā?",
         "button": "Jā, sūtīt atsevišķi",
-        "done": "Turpmāk katru lūgumu sūtīsim atsevišķi.",
+        "done": "Turpmāk katru lūgumu un ziņojumu sūtīsim atsevišķā vēstulē.",
         "bad": "Šī saite nav derīga vai ir novecojusi.",
     },
     "en": {
-        "ask": "Get every request as its own email instead of the daily digest?",
+        "ask": "Get every request or alert as its own email instead of the daily digest?",
         "button": "Yes, send them one by one",
-        "done": "From now on each request comes on its own.",
+        "done": "From now on each request and alert comes as its own email.",
         "bad": "This link is not valid or has expired.",
     },
 }
@@ -59,7 +59,8 @@ class NotificationRoutes(Routes):
     @route("GET", "/api/subscriptions")
     def list_subscriptions(self, request):
         self._caller(request, "admin", "coordinator")
-        return json_response(self._rpc("notify", "list_subscriptions"))
+        _, limit, cursor = list_args(request, ())
+        return json_response(self._rpc("notify", "list_subscriptions", limit, cursor))
 
     @route("POST", "/api/subscriptions")
     def subscribe(self, request):
@@ -74,15 +75,16 @@ class NotificationRoutes(Routes):
 
     @route("GET,POST", "/notifications/digest-off/<token>")
     def digest_off(self, request, token):
-        """The digest's List-Unsubscribe link: GET asks, POST (or one-click) switches."""
+        """The digest's List-Unsubscribe link: GET asks, POST (or one-click) switches.
+        The link names an organisation, or a coordinator's gap-alert subscription."""
         lang = pages.language(request)
         words = DIGEST_OFF[lang]
         try:
-            org_id = read_unsubscribe_link(self.config.secret, token)
+            holder_id = read_unsubscribe_link(self.config.secret, token)
         except (LinkExpired, LinkInvalid):
             return pages.page(self, "respond_done.html", 404, lang=lang, message=words["bad"])
         if request.method == "POST":
-            self._rpc("notify", "set_preferences", org_id, {"delivery": "immediate"})
+            self._rpc("notify", "digest_off", holder_id)
             return pages.page(self, "respond_done.html", lang=lang, message=words["done"])
         return pages.page(
             self, "confirm.html", lang=lang, message=words["ask"], button=words["button"]

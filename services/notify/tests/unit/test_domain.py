@@ -1,8 +1,11 @@
 """The outbox rules without SMTP: backoff, failure, digest choice, reminders."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from notify import domain
+from tilts_contracts.errors import Conflict
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -11,11 +14,14 @@ def note():
     return domain.queue("ev.match_proposed", "a@example.org", "match_proposed", "lv", {}, NOW)
 
 
-def test_backoff_doubles_from_the_first_wait_up_to_an_hour():
+def test_eight_attempts_wait_from_ten_seconds_up_to_an_hour():
+    """Issue 7: "10 s ... 1 h, 8 attempts": the 7 waits between 8 attempts are 10 s,
+    30 s, 90 s, 270 s, 810 s, 2430 s and 1 h, about two hours in all."""
     first = timedelta(seconds=10)
-    waits = [domain.backoff(n, first).total_seconds() for n in range(1, 11)]
-    assert waits[:4] == [10, 20, 40, 80]
-    assert max(waits) == 3600
+    waits = [domain.backoff(n, first).total_seconds() for n in range(1, 8)]
+    assert waits == [10, 30, 90, 270, 810, 2430, 3600]
+    assert sum(waits) == 7240
+    assert domain.backoff(20, first) == timedelta(hours=1)
 
 
 def test_the_last_failed_attempt_marks_the_message_failed():
@@ -25,8 +31,57 @@ def test_the_last_failed_attempt_marks_the_message_failed():
         assert n["status"] == "pending"
     n = domain.failed_attempt(n, "refused", NOW, timedelta(seconds=10), 8)
     assert n["status"] == "failed" and n["attempts"] == 8 and n["last_error"] == "refused"
-    again = domain.resend(n, NOW)
-    assert again["status"] == "pending" and again["attempts"] == 0
+
+
+def test_a_resend_keeps_the_history_and_gets_a_full_round_of_attempts():
+    n = note()
+    for _ in range(8):
+        n = domain.failed_attempt(n, "refused", NOW, timedelta(seconds=10), 8)
+    again = domain.resend(n, NOW, "<new@tilts>")
+    assert again["status"] == "pending" and again["attempts"] == 8
+    assert again["message_id"] is None  # failed, never delivered: same Message-ID
+    assert again["resends"] == [
+        {
+            "at": domain.iso(NOW),
+            "status": "failed",
+            "attempts": 8,
+            "last_error": "refused",
+            "message_id": None,
+            "sent_at": None,
+        }
+    ]
+    n = domain.failed_attempt(again, "refused", NOW, timedelta(seconds=10), 8)
+    assert n["status"] == "pending" and n["attempts"] == 9  # a new round of 8
+    assert n["next_attempt_at"] == domain.iso(NOW + timedelta(seconds=10))
+
+
+def test_a_sent_message_is_resent_under_a_new_message_id():
+    sent = domain.sent({**note(), "message_id": "<old@tilts>"}, NOW)
+    later = NOW + timedelta(minutes=5)
+    again = domain.resend(sent, later, "<new@tilts>")
+    assert again["message_id"] == "<new@tilts>"
+    assert again["resends"][0]["message_id"] == "<old@tilts>"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "pending", "claimed_until": "2026-11-24T12:00:20Z"},  # being sent now
+        {"status": "sent", "sent_at": "2026-11-24T11:59:50Z"},  # a double click
+        {"status": "held"},
+        {"status": "in_digest"},
+        {"status": "dropped"},
+    ],
+)
+def test_a_resend_is_refused_while_sending_just_after_sending_or_for_a_digest(change):
+    with pytest.raises(Conflict):
+        domain.resend({**note(), **change}, NOW)
+
+
+def test_a_message_that_cannot_be_written_fails_at_once():
+    n = domain.unsendable(note(), "cannot compose the message: ValueError", NOW)
+    assert n["status"] == "failed" and n["attempts"] == 1
+    assert n["last_error"].startswith("cannot compose")
 
 
 def test_only_non_urgent_requests_wait_for_a_digest():
@@ -54,6 +109,18 @@ def test_reasons_in_words_follow_the_score():
         "fairness",
     ]
     assert domain.why_chosen({"capacity": 0.5}, False) == ["nationwide"]
+
+
+def test_a_language_is_no_reason_when_the_need_named_none():
+    assert domain.why_chosen({"language": 1.0}, True, languages_asked=False) == ["region"]
+
+
+def test_the_digest_is_due_from_its_hour_until_midnight():
+    assert domain.digest_day(datetime(2026, 11, 24, 6, 59, tzinfo=UTC), 7) is None
+    assert domain.digest_day(datetime(2026, 11, 24, 7, 0, tzinfo=UTC), 7) == date(2026, 11, 24)
+    # notify was down at 07:00: it catches up in the afternoon
+    assert domain.digest_day(datetime(2026, 11, 24, 15, 3, tzinfo=UTC), 7) == date(2026, 11, 24)
+    assert domain.digest_key("org_1", date(2026, 11, 24)) == "digest.org_1.2026-11-24"
 
 
 def test_the_next_digest_is_today_or_tomorrow():
