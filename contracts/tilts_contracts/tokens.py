@@ -64,7 +64,11 @@ def sign_response_link(secret: str, match_id: str, organisation_id: str, expires
 
 
 class LinkExpired(Exception):
-    pass
+    """A genuine link whose time is up; `claims` still say which match it named."""
+
+    def __init__(self, claims: dict | None = None):
+        super().__init__("the link has expired")
+        self.claims = claims or {}
 
 
 class LinkInvalid(Exception):
@@ -75,7 +79,11 @@ def _read_link(secret: str, token: str, purpose: str) -> dict:
     try:
         claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp"]})
     except jwt.ExpiredSignatureError as exc:
-        raise LinkExpired() from exc
+        # signed by us (the signature was checked first), only late: keep what it names
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"verify_exp": False})
+        if claims.get("purpose") != purpose or not claims.get("org"):
+            raise LinkInvalid() from exc
+        raise LinkExpired(claims) from exc
     except jwt.PyJWTError as exc:
         raise LinkInvalid() from exc
     if claims.get("purpose") != purpose or not claims.get("org"):

@@ -3,7 +3,7 @@
 from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Response
 
-from tilts_contracts import taxonomy
+from tilts_contracts import localtime, taxonomy
 from tilts_contracts.errors import Conflict, Forbidden, NotFound
 from tilts_contracts.tokens import LinkExpired, LinkInvalid, read_response_link
 
@@ -25,7 +25,14 @@ TEXT = {
         "decline": "Atteikt",
         "accepted": "Paldies! Jūs pieņēmāt lūgumu. Koordinators ar jums sazināsies.",
         "declined": "Paldies par atbildi. Lūgums nodots nākamajam palīdzētājam.",
-        "already": "Uz šo lūgumu jau ir atbildēts (statuss: {status}).",
+        # what a used link says, by the match's status now
+        "now_accepted": "Jūs šo lūgumu jau pieņēmāt. Koordinators ar jums sazināsies.",
+        "now_declined": "Jūs šo lūgumu jau atteicāt. Paldies par atbildi!",
+        "now_expired": "Atbildes termiņš beidzās, tāpēc lūgums, iespējams, jau nodots citam"
+        " palīdzētājam. Jums nekas nav jādara.",
+        "now_cancelled": "Šis lūgums vairs nav aktuāls: tas ir atsaukts. Jums nekas nav jādara.",
+        "now_fulfilled": "Šis lūgums jau ir izpildīts. Paldies par palīdzību!",
+        "already": "Uz šo lūgumu vairs nevar atbildēt.",
         "expired": "Šīs saites derīguma termiņš ir beidzies. Lūgums, iespējams, jau nodots citam.",
         "invalid": "Šī saite nav derīga. Pārbaudiet, vai nokopējāt to pilnībā.",
         "bad_action": "Izvēlieties “Pieņemt” vai “Atteikt”.",
@@ -46,7 +53,14 @@ TEXT = {
         "decline": "Decline",
         "accepted": "Thank you! You accepted the request. A coordinator will contact you.",
         "declined": "Thank you for answering. The request goes to the next helper.",
-        "already": "This request has already been answered (status: {status}).",
+        "now_accepted": "You have already accepted this request. A coordinator will contact you.",
+        "now_declined": "You have already declined this request. Thank you for answering.",
+        "now_expired": "The time to answer has passed, so the request may have gone to another"
+        " helper. There is nothing you need to do.",
+        "now_cancelled": "This request is no longer current: it was withdrawn. There is nothing"
+        " you need to do.",
+        "now_fulfilled": "This request has already been fulfilled. Thank you for your help!",
+        "already": "This request can no longer be answered.",
         "expired": "This link has expired. The request may have gone to someone else.",
         "invalid": "This link is not valid. Check that you copied all of it.",
         "bad_action": "Choose “Accept” or “Decline”.",
@@ -61,6 +75,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True),
     )
     env.globals["taxonomy"] = taxonomy
+    env.filters["until"] = localtime.until  # Riga time, the zone named, lv or en
     return env
 
 
@@ -81,22 +96,32 @@ def page(service, template: str, status: int = 200, **context) -> Response:
     return Response(body, status=status, content_type=HTML)
 
 
+def answered(t: dict, status: str) -> str:
+    """What a link says once its request is no longer open, in the reader's words."""
+    return t.get(f"now_{status}", t["already"])
+
+
 def respond(service, request, token: str, act: bool) -> Response:
     """The page behind an emailed link: GET only shows, POST acts once."""
     try:
         link = read_response_link(service.config.secret, token)
-    except LinkExpired:
-        lang = language(request)
-        return page(service, "respond_done.html", 410, lang=lang, message=TEXT[lang]["expired"])
+    except LinkExpired as expired:
+        # the signature is good, only the time is up: say what became of the request, in
+        # the organisation's language (the browser's may be anything)
+        details = _details(service, expired.claims.get("match"))
+        lang = language(request, _org_language(details))
+        t = TEXT[lang]
+        gone = details and details["status"] != "proposed"
+        message = answered(t, details["status"]) if gone else t["expired"]
+        return page(service, "respond_done.html", 410, lang=lang, message=message)
     except LinkInvalid:
         lang = language(request)
         return page(service, "respond_done.html", 404, lang=lang, message=TEXT[lang]["invalid"])
-    try:
-        details = service._rpc("matching", "match_details", link["match"])
-    except NotFound:
+    details = _details(service, link["match"])
+    if details is None:
         lang = language(request)
         return page(service, "respond_done.html", 404, lang=lang, message=TEXT[lang]["invalid"])
-    lang = language(request, (details.get("organisation") or {}).get("preferred_language"))
+    lang = language(request, _org_language(details))
     t = TEXT[lang]
     if act:
         action = request.form.get("action")
@@ -119,14 +144,22 @@ def respond(service, request, token: str, act: bool) -> Response:
                 "respond_done.html",
                 409,
                 lang=lang,
-                message=t["already"].format(status=current["status"]),
+                message=answered(t, current["status"]),
             )
         return page(service, "respond_done.html", lang=lang, message=t[done["status"]])
     if details["status"] != "proposed":
-        return page(
-            service,
-            "respond_done.html",
-            lang=lang,
-            message=t["already"].format(status=details["status"]),
-        )
+        return page(service, "respond_done.html", lang=lang, message=answered(t, details["status"]))
     return page(service, "respond.html", lang=lang, m=details, token=token, error=None)
+
+
+def _details(service, match_id: str | None) -> dict | None:
+    if not match_id:
+        return None
+    try:
+        return service._rpc("matching", "match_details", match_id)
+    except NotFound:
+        return None
+
+
+def _org_language(details: dict | None) -> str | None:
+    return ((details or {}).get("organisation") or {}).get("preferred_language")
