@@ -187,8 +187,10 @@ class Store:
         except DuplicateKeyError:
             pass  # parked already, on an earlier delivery
 
-    def parked(self, limit: int = 100) -> list[dict]:
-        docs = self.db.parked_events.find({}).sort("parked_at", -1).limit(limit)
+    def parked(self, limit: int = 100, before: str | None = None) -> list[dict]:
+        """Parked events, newest first; with `before`, those parked then or earlier."""
+        query = {"parked_at": {"$lte": before}} if before else {}
+        docs = self.db.parked_events.find(query).sort("parked_at", -1).limit(limit)
         return [{**d, "_id": str(d["_id"])} for d in docs]
 
     # -- idempotency -------------------------------------------------------------
@@ -337,6 +339,6 @@ class Operable:
         return HANDLER_TIMES.snapshot()
 
     @rpc
-    def parked_events(self, limit: int = 100) -> list:
+    def parked_events(self, limit: int = 100, before: str | None = None) -> list:
         """Events this service could not handle, newest first, with the reason."""
-        return self.store.parked(limit)
+        return self.store.parked(min(int(limit), 1000), before)
