@@ -194,6 +194,8 @@ def main() -> int:
     from tilts_contracts import settings
 
     env = {**os.environ, **settings.from_env()}
+    # replies to emails, and gap alerts nobody follows, land in var/mail/ like the rest
+    env["COORDINATOR_EMAIL"] = env["COORDINATOR_EMAIL"] or "koordinators@localhost"
     var = Path(args.var)
     stack = Stack(env, var)
     try:
