@@ -156,4 +156,14 @@ def test_an_answer_to_the_email_reaches_the_coordinator_who_posted_the_need(stac
     msg, _, _ = request_email(stack, address, "Lūgums palīdzēt")
     assert msg["Reply-To"] == "anna.koordinatore@example.org"
     assert msg["Date"] is not None and msg["Date"].datetime.tzinfo is not None
-    api(stack).post(f"{stack.url}/api/needs/{need['id']}/cancel")
+
+    # the outbox shows whom replies go to; resending what just went is a double click
+    coordinator = api(stack)
+    [note] = coordinator.get(
+        f"{stack.url}/api/notifications",
+        params={"recipient": address, "template": "match_proposed"},
+    ).json()["items"]
+    assert note["reply_to"] == "anna.koordinatore@example.org" and note["status"] == "sent"
+    again = coordinator.post(f"{stack.url}/api/notifications/{note['id']}/resend")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel")
