@@ -253,9 +253,9 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             return
         now = self._now()
         asked = domain.not_to_ask(self.store.matches_of_need(need_id))
-        offers = self.store.candidate_offers(need, now.date().isoformat())
+        offers = self.store.candidate_offers(need, now.date().isoformat(), exclude_orgs=asked)
         stats = self.store.organisation_stats(
-            {o["organisation_id"] for o in offers}, iso(now - FAIRNESS_WINDOW)
+            {o["organisation_id"] for o in offers}, (now - FAIRNESS_WINDOW).date().isoformat()
         )
         still = need["quantity"] - need["covered"]
         for candidate in domain.rank(offers, need, max(still, 1), stats, asked, now.date()):
@@ -293,6 +293,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             **offer_counts(offer),
         )
         self.store.insert("matches", match, ["match_proposed"])
+        self.store.count_asked(match["organisation_id"], now.date().isoformat())
         self.store.publish(self.dispatch, "matches", match["_id"])
         # the need may have been cancelled or edited between cover() and this insert, when
         # no handler could see the match yet: look again, so no proposal outlives its need
@@ -346,8 +347,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         event = f"match_{match['status']}"
         if not domain.releases(match["status"]):
             stored = self.store.replace("matches", match, [event])
+            self.store.count_outcome(stored)
         else:
             stored = self.store.replace("matches", match)
+            self.store.count_outcome(stored)
             self.store.release(match["offer_id"], match["quantity"])
             self.store.uncover(match["need_id"], match["quantity"])
 

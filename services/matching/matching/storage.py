@@ -99,6 +99,7 @@ class MatchingStore(Store):
         self.db.matches.create_index([("organisation_id", ASCENDING)])
         self.db.matches.create_index([("status", ASCENDING), ("respond_by", ASCENDING)])
         self.sync_all_slots()
+        self.backfill_org_stats()
 
     # -- read model of organisations ------------------------------------------------
     def record_organisation(self, org: dict) -> bool:
@@ -179,8 +180,16 @@ class MatchingStore(Store):
         self.sync_slots(stored, prune=True)  # regions or domain may have changed
         return True
 
-    def candidate_offers(self, need: dict, today: str, pool: int = CANDIDATE_POOL) -> list[dict]:
-        """Offers that meet the need's hard rules, those with the most free capacity first.
+    def candidate_offers(
+        self,
+        need: dict,
+        today: str,
+        pool: int = CANDIDATE_POOL,
+        exclude_orgs: frozenset[str] | set[str] = frozenset(),
+    ) -> list[dict]:
+        """Offers that meet the need's hard rules, those with the most free capacity first,
+        leaving out the organisations in `exclude_orgs` before the pool is filled (so those
+        already asked never crowd out the ones that may still be).
 
         At most `pool` of them are scored: with thousands of offers for one domain and
         region, scoring all would make every need as slow as the whole wall is large.
@@ -201,8 +210,8 @@ class MatchingStore(Store):
         while len(found) < pool:
             batch = []
             for slot in slots:
-                if slot["offer_id"] in taken:
-                    continue  # the same offer through its other region
+                if slot["offer_id"] in taken or slot["organisation_id"] in exclude_orgs:
+                    continue  # the same offer through its other region, or not to be asked
                 if domain.is_candidate({**slot, "regions": [slot["region"]]}, need, day):
                     taken.add(slot["offer_id"])
                     batch.append(slot)
@@ -399,27 +408,65 @@ class MatchingStore(Store):
             )
         )
 
-    def organisation_stats(self, org_ids: set[str], since_iso: str) -> dict[str, dict]:
-        """Each organisation's answer record, for responsiveness and fairness."""
+    # -- each organisation's answer record, kept as counters ------------------------------
+    # Scoring reads them for up to a pool of organisations per need, so they are counted as
+    # matches move (one small document per organisation) instead of scanned from the whole
+    # history each time. They feed a score, not a promise: a worker dying between a match's
+    # write and its count leaves the score a little off, never a need or an offer wrong.
+    def count_asked(self, org_id: str, day: str) -> None:
+        self.db.org_stats.update_one(
+            {"_id": org_id}, {"$inc": {"asked": 1, f"days.{day}": 1}}, upsert=True
+        )
+
+    def count_outcome(self, match: dict) -> None:
+        """Count a match's new state: accepted, declined or expired (and how fast)."""
+        status = match["status"]
+        if status not in ("accepted", "declined", "expired"):
+            return
+        inc: dict = {status: 1}
+        if match.get("answered_at"):
+            inc["answered"] = 1
+            inc["answer_hours"] = hours_between(match["created_at"], match["answered_at"])
+        self.db.org_stats.update_one({"_id": match["organisation_id"]}, {"$inc": inc}, upsert=True)
+
+    def organisation_stats(self, org_ids: set[str], since_day: str) -> dict[str, dict]:
+        """Each organisation's answer record, for responsiveness and fairness, in one read."""
         stats: dict[str, dict] = {}
-        for org_id in org_ids:
-            s = {"asked": 0, "accepted": 0, "declined": 0, "expired": 0, "recent": 0}
-            waits = []
-            for m in self.db.matches.find(
-                {"organisation_id": org_id}, {"status": 1, "created_at": 1, "answered_at": 1}
-            ):
-                s["asked"] += 1
-                if m["status"] in ("accepted", "fulfilled"):
-                    s["accepted"] += 1
-                elif m["status"] in ("declined", "expired"):
-                    s[m["status"]] += 1
-                if m["created_at"] >= since_iso:
-                    s["recent"] += 1
-                if m.get("answered_at"):
-                    waits.append(hours_between(m["created_at"], m["answered_at"]))
-            s["answer_hours"] = sum(waits) / len(waits) if waits else None
-            stats[org_id] = s
+        for doc in self.db.org_stats.find({"_id": {"$in": sorted(org_ids)}}):
+            answered = doc.get("answered", 0)
+            stats[doc["_id"]] = {
+                "asked": doc.get("asked", 0),
+                "accepted": doc.get("accepted", 0),
+                "declined": doc.get("declined", 0),
+                "expired": doc.get("expired", 0),
+                "recent": sum(n for day, n in (doc.get("days") or {}).items() if day >= since_day),
+                "answer_hours": doc.get("answer_hours", 0) / answered if answered else None,
+            }
         return stats
+
+    def backfill_org_stats(self) -> None:
+        """Build the counters from the matches stored before they were kept (an upgrade)."""
+        if self.db.org_stats.find_one({}) is not None or self.db.matches.find_one({}) is None:
+            return
+        counters: dict[str, dict] = {}
+        fields = {"organisation_id": 1, "status": 1, "created_at": 1, "answered_at": 1}
+        for m in self.db.matches.find({}, fields):
+            c = counters.setdefault(m["organisation_id"], {"asked": 0, "days": {}})
+            c["asked"] += 1
+            day = m["created_at"][:10]
+            c["days"][day] = c["days"].get(day, 0) + 1
+            status = "accepted" if m["status"] == "fulfilled" else m["status"]
+            if status in ("accepted", "declined", "expired"):
+                c[status] = c.get(status, 0) + 1
+            if m.get("answered_at"):
+                c["answered"] = c.get("answered", 0) + 1
+                hours = hours_between(m["created_at"], m["answered_at"])
+                c["answer_hours"] = c.get("answer_hours", 0) + hours
+        for org_id, c in counters.items():
+            try:
+                self.db.org_stats.insert_one({"_id": org_id, **c})
+            except DuplicateKeyError:
+                pass  # another worker starting at the same time built it
 
     def counts(self) -> dict:
         statuses = ("proposed", "accepted", "declined", "expired", "fulfilled", "cancelled")

@@ -440,3 +440,16 @@ def test_events_that_overtake_the_post_are_kept_not_parked(world):
     assert world.call("parked_events", 10) == []
     live = world.need(quantity=1)  # and the withdrawn offer is proposed to nobody
     assert world.matches(live) == []
+
+
+def test_an_organisation_that_declined_is_asked_after_one_that_did_not(world):
+    first, second = world.org("First"), world.org("Second")
+    offers = {world.offer(first)["id"]: first, world.offer(second)["id"]: second}
+    need = world.need()
+    [asked] = world.matches(need)  # equal offers: the tie goes to the lower offer id
+    said_no = offers[asked["offer_id"]]
+    world.call("decline_match", asked["id"], said_no["id"])
+    later = world.need()
+    [proposal] = world.matches(later)
+    assert proposal["organisation_id"] != said_no["id"]
+    assert proposal["score_breakdown"]["responsiveness"] == 0.5  # a newcomer's

@@ -308,3 +308,56 @@ def test_start_up_builds_slots_for_offers_stored_before_slots_existed(store):
     assert found(store, need()) == [old["_id"], behind]
     store.ensure_indexes()  # and again: nothing to do, nothing doubled
     assert store.db.offer_slots.count_documents({}) == 3
+
+
+def test_answer_records_are_counted_as_matches_move(store):
+    store.count_asked("org_a", "2026-02-01")  # outside a window starting 2026-02-15
+    store.count_asked("org_a", "2026-02-20")
+    store.count_asked("org_a", "2026-02-20")
+    accepted = {"organisation_id": "org_a", "status": "accepted"}
+    store.count_outcome(
+        {**accepted, "created_at": "2026-02-20T10:00:00Z", "answered_at": "2026-02-20T16:00:00Z"}
+    )
+    store.count_outcome({"organisation_id": "org_a", "status": "expired", "created_at": "x"})
+    store.count_outcome({"organisation_id": "org_a", "status": "cancelled", "created_at": "x"})
+    stats = store.organisation_stats({"org_a", "org_unknown"}, "2026-02-15")
+    assert stats == {
+        "org_a": {
+            "asked": 3,
+            "accepted": 1,
+            "declined": 0,
+            "expired": 1,
+            "recent": 2,
+            "answer_hours": 6.0,
+        }
+    }  # an organisation never asked has no record: it scores as a newcomer
+
+
+def test_answer_records_are_built_from_the_matches_of_an_older_version(store):
+    history = [
+        ("accepted", "2026-02-20T10:00:00Z", "2026-02-20T12:00:00Z"),
+        ("fulfilled", "2026-02-21T10:00:00Z", "2026-02-21T14:00:00Z"),
+        ("declined", "2026-01-05T10:00:00Z", "2026-01-05T10:30:00Z"),
+        ("proposed", "2026-02-22T10:00:00Z", None),
+    ]
+    for n, (status, created, answered) in enumerate(history):
+        match = {"_id": f"mat_{n}", "organisation_id": "org_old", "status": status}
+        match.update(created_at=created, **({"answered_at": answered} if answered else {}))
+        store.db.matches.insert_one(match)
+    store.db.org_stats.delete_many({})
+    store.ensure_indexes()  # what a worker of the new version does when it starts
+    [stats] = store.organisation_stats({"org_old"}, "2026-02-01").values()
+    assert stats["asked"] == 4 and stats["accepted"] == 2 and stats["declined"] == 1
+    assert stats["recent"] == 3 and stats["answer_hours"] == (2 + 4 + 0.5) / 3
+    store.ensure_indexes()  # a second start counts nothing twice
+    assert store.organisation_stats({"org_old"}, "2026-02-01")["org_old"] == stats
+
+
+def test_organisations_already_asked_do_not_fill_the_pool(store):
+    asked, fresh = org(store), org(store)
+    for _ in range(3):
+        offer(store, asked["id"], capacity=50)  # the freest: they would fill a pool of 2
+    small = offer(store, fresh["id"], capacity=1)
+    need = {"domain": "health", "region": "riga", "languages": ["lv"], "quantity": 1}
+    found = store.candidate_offers(need, TODAY, pool=2, exclude_orgs={asked["id"]})
+    assert [o["_id"] for o in found] == [small]
