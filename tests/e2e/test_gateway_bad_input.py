@@ -54,6 +54,17 @@ def test_a_body_that_is_not_an_object(stack, coordinator):
     shape(coordinator.post(f"{stack.url}/api/needs", json=[1, 2]), 400, "invalid")
 
 
+@pytest.mark.parametrize("path", ["/api/questionnaire", "/api/needs"])
+def test_deeply_nested_json_is_400_naming_the_body(stack, coordinator, path):
+    for depth in (20000, 200):  # deeper than Python's reader, and deeper than any resource
+        nested = b'{"a":' + b"[" * depth + b"]" * depth + b"}"
+        reply = coordinator.post(
+            stack.url + path, data=nested, headers={"Content-Type": "application/json"}
+        )
+        error = shape(reply, 400, "invalid")
+        assert "nested too deeply" in error["details"]["_body"][0]
+
+
 def test_a_huge_body_is_413(stack, coordinator):
     reply = coordinator.post(
         f"{stack.url}/api/needs",

@@ -16,6 +16,21 @@ from tilts_contracts.errors import Invalid, TiltsError, Unavailable
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # 1 MiB of JSON is far more than any resource needs
 JSON = "application/json; charset=utf-8"
+MAX_DEPTH = 16  # objects and lists in a body; a questionnaire nests 4 deep
+TOO_DEEP = f"nested too deeply (at most {MAX_DEPTH} levels of objects and lists)"
+
+
+def _depth(data) -> int:
+    """How deep objects and lists nest in `data`, counted without recursion."""
+    deepest, todo = 0, [(data, 1)]
+    while todo:
+        value, level = todo.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            todo.extend((v, level + 1) for v in value if isinstance(v, (dict, list)))
+    return deepest
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
@@ -127,8 +142,12 @@ def read_json(request) -> dict:
         data = json.loads(raw.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError) as exc:
         raise Invalid("the body is not valid JSON", {"_body": [str(exc)]}) from exc
+    except RecursionError as exc:  # [[[[...]]]]: Python's JSON reader recurses
+        raise Invalid("the body is nested too deeply", {"_body": [TOO_DEEP]}) from exc
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object", {"_body": ["expected an object"]})
+    if _depth(data) > MAX_DEPTH:  # no resource nests this deep; RPC and BSON would choke
+        raise Invalid("the body is nested too deeply", {"_body": [TOO_DEEP]})
     try:  # "\ud800" is valid JSON but no text: nothing downstream could store it
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -24,3 +24,18 @@ def test_a_lone_surrogate_in_json_is_refused_naming_the_body():
         read_json(body(b'{"\\udfff": 1}'))  # in a key too
     pair = json.dumps({"title": "Ģimene 😀"}).encode()  # a proper pair is text
     assert read_json(body(pair)) == {"title": "Ģimene 😀"}
+
+
+@pytest.mark.parametrize("depth", [20000, 17])
+def test_deeply_nested_json_is_refused_naming_the_body(depth):
+    nested = b'{"a":' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+    with pytest.raises(Invalid) as caught:
+        read_json(body(nested))
+    assert "nested too deeply" in caught.value.details["_body"][0]
+
+
+def test_a_questionnaire_nests_well_within_the_limit():
+    data = {"name": "Biedrība", "offers": [{"regions": ["riga"], "languages": ["lv"]}]}
+    assert read_json(body(json.dumps(data).encode())) == data
+    sixteen = json.dumps({"a": json.loads("[" * 15 + "]" * 15)}).encode()
+    assert read_json(body(sixteen))
