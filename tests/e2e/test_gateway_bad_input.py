@@ -82,6 +82,8 @@ def test_a_huge_body_is_413(stack, coordinator):
         "/api/offers/%3Cscript%3E",
         "/api/organisations/org_1;DROP",
         "/api/needs/" + "a" * 500,
+        "/api/needs/need_0123456789ab%0a",  # a well-formed id with a trailing newline
+        "/api/organisations/org_0123456789ab%0a/notification-preferences",
     ],
 )
 def test_odd_ids_are_not_found(stack, coordinator, path):
@@ -90,7 +92,13 @@ def test_odd_ids_are_not_found(stack, coordinator, path):
 
 def test_unknown_routes_and_methods_answer_json(stack, coordinator):
     shape(coordinator.get(f"{stack.url}/api/nothing-here"), 404, "not_found")
-    shape(coordinator.delete(f"{stack.url}/api/needs"), 405, "method_not_allowed")
+    wrong = coordinator.delete(f"{stack.url}/api/needs")
+    shape(wrong, 405, "method_not_allowed")
+    assert set(wrong.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    moved = coordinator.get(f"{stack.url}/api//needs?limit=1", allow_redirects=False)
+    assert moved.status_code == 308 and moved.json()["error"]["code"] == "moved"
+    assert moved.headers["Location"].endswith("/api/needs?limit=1")
+    assert coordinator.get(f"{stack.url}/api//needs?limit=1").status_code == 200  # followed
 
 
 @pytest.mark.parametrize("limit", ["0", "501", "-1", "abc"])

@@ -7,7 +7,8 @@ import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from tilts_contracts import settings
@@ -62,9 +63,16 @@ def response_for(exc: BaseException) -> Response:
         return error_response(exc.status, exc.code, exc.message, exc.details)
     if isinstance(exc, RequestEntityTooLarge):
         return error_response(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+    if isinstance(exc, RequestRedirect):  # /api//needs: the one URL, as a Location
+        rv = error_response(exc.code, "moved", f"this is at {exc.new_url}", {"to": exc.new_url})
+        rv.headers["Location"] = exc.new_url
+        return rv
     if isinstance(exc, HTTPException):
         code = HTTP_CODES.get(exc.code, "error")
-        return error_response(exc.code, code, exc.description or exc.name)
+        rv = error_response(exc.code, code, exc.description or exc.name)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            rv.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return rv
     if isinstance(exc, (UnknownService, eventlet.Timeout)):
         return error_response(503, "unavailable", "a backend service did not answer in time")
     if isinstance(exc, RemoteError):

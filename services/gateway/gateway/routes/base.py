@@ -15,7 +15,7 @@ from ..auth import Caller, caller
 from ..http import call
 
 SERVICES = ("registry", "pledges", "matching", "notify")
-SAFE_ID = re.compile(r"^[a-z]{2,5}_[0-9a-f]{12,40}$")
+SAFE_ID = re.compile(r"[a-z]{2,5}_[0-9a-f]{12,40}\Z")  # \Z: "$" also takes a final \n
 SAFE_CURSOR = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")  # the outbox pages by time.id
 
 
@@ -35,7 +35,7 @@ class Settings(DependencyProvider):
 
 def checked_id(value: str, what: str = "id") -> str:
     """Ids are opaque but well-formed: anything else (a path, a script) is not found."""
-    if not SAFE_ID.match(value or ""):
+    if not SAFE_ID.fullmatch(value or ""):
         raise NotFound(f"no such {what}", {what: value[:60]})
     return value
 
@@ -47,7 +47,7 @@ def list_args(request, filters: tuple[str, ...]) -> tuple[dict, int, str | None]
     if not limit.isdigit() or not 1 <= int(limit) <= 500:
         raise Invalid("limit must be a whole number from 1 to 500", {"limit": [limit[:20]]})
     cursor = args.get("cursor") or None
-    if cursor is not None and not SAFE_CURSOR.match(cursor):
+    if cursor is not None and not SAFE_CURSOR.fullmatch(cursor):
         raise Invalid("cursor is not one this API gave out", {"cursor": [cursor[:60]]})
     return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
 

@@ -15,7 +15,7 @@ class OfferRoutes(Routes):
             data.setdefault("organisation_id", who.org)
             who.require_org_or_staff(data["organisation_id"])
         org_id = data.get("organisation_id")
-        if isinstance(org_id, str) and SAFE_ID.match(org_id):
+        if isinstance(org_id, str) and SAFE_ID.fullmatch(org_id):
             try:
                 self._rpc("registry", "get_organisation", org_id)
             except NotFound as exc:

@@ -1,12 +1,15 @@
-"""Reading JSON bodies: bad input is a 400 naming the body, never a 500."""
+"""Reading JSON bodies (bad input is a 400 naming the body, never a 500), and the
+error answers keeping the headers a client needs."""
 
 import json
 
 import pytest
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.http import read_json
+from gateway.http import read_json, response_for
 from tilts_contracts.errors import Invalid
 
 
@@ -39,3 +42,17 @@ def test_a_questionnaire_nests_well_within_the_limit():
     assert read_json(body(json.dumps(data).encode())) == data
     sixteen = json.dumps({"a": json.loads("[" * 15 + "]" * 15)}).encode()
     assert read_json(body(sixteen))
+
+
+def test_a_redirect_keeps_its_location_and_a_405_says_what_is_allowed():
+    urls = Map([Rule("/api/needs", endpoint="needs", methods=["GET", "POST"])]).bind("x")
+    with pytest.raises(RequestRedirect) as moved:
+        urls.match("/api//needs", method="GET")
+    reply = response_for(moved.value)
+    assert reply.status_code == 308 and reply.headers["Location"] == "http://x/api/needs"
+    with pytest.raises(MethodNotAllowed) as wrong:
+        urls.match("/api/needs", method="DELETE")
+    reply = response_for(wrong.value)
+    assert reply.status_code == 405
+    assert set(reply.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert json.loads(reply.get_data())["error"]["code"] == "method_not_allowed"
