@@ -2,6 +2,7 @@
 error answers keeping the headers a client needs."""
 
 import json
+import logging
 
 import pytest
 from werkzeug.exceptions import MethodNotAllowed
@@ -9,7 +10,7 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.http import read_json, response_for
+from gateway.http import HideLinkTokens, read_json, response_for
 from tilts_contracts.errors import Invalid
 
 
@@ -56,3 +57,19 @@ def test_a_redirect_keeps_its_location_and_a_405_says_what_is_allowed():
     assert reply.status_code == 405
     assert set(reply.headers["Allow"].split(", ")) >= {"GET", "POST"}
     assert json.loads(reply.get_data())["error"]["code"] == "method_not_allowed"
+
+
+def test_the_access_log_keeps_link_paths_but_not_their_tokens():
+    line = '127.0.0.1 - - [25/Nov/2026 06:02:37] "%s HTTP/1.1" 200 1789 0.0007'
+    hide = HideLinkTokens()
+    for path, shown in [
+        ("POST /respond/eyJhbGciOi.eyJzdWIi.c2lnbmF0", "POST /respond/…"),
+        (
+            "GET /notifications/digest-off/eyJ0eXAi.eyJvcmci.sig?x=1",
+            "GET /notifications/digest-off/…?x=1",
+        ),
+        ("GET /api/needs/need_0123456789ab", "GET /api/needs/need_0123456789ab"),
+    ]:
+        record = logging.LogRecord("nameko.web.server", logging.INFO, "", 0, line % path, (), None)
+        assert hide.filter(record)
+        assert record.getMessage() == line % shown
