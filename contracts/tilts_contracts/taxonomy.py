@@ -28,7 +28,7 @@ DOMAINS: dict[str, dict] = {
     "awareness": {
         "lv": "Sabiedrības izpratne un integrācija no apakšas",
         "en": "Public understanding and grass-roots integration",
-        "leads": ["Sabiedriskās politikas centrs DOTS"],
+        "leads": ["Fonds atvērtai sabiedrībai DOTS"],
     },
     "health": {
         "lv": "Veselība",

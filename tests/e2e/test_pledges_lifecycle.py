@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -386,13 +387,68 @@ def test_only_verified_organisations_offers_are_public(stack, client, verified_o
     assert rows and rows[0]["organisation"] == "anonīma organizācija"
 
 
-def test_the_dashboard_shows_gaps(stack, client, wait_until):
-    coordinator = client()
-    coordinator.post(
-        f"{stack.url}/api/needs", json=need_body(domain="legal", region="zemgale", quantity=5000)
+def dashboard_cell(page: str, domain: str, column: int) -> dict:
+    """The numbers one dashboard cell shows (English page): gap, needed, covered, free."""
+    row = page.split(f'<th scope="row">{domain}</th>', 1)[1].split("</tr>", 1)[0]
+    text = re.sub(r"<[^>]+>", " ", row.split("<td")[column + 1].split(">", 1)[1])
+    numbers = {}
+    for label in ("gap", "needed", "covered", "free capacity"):
+        found = re.search(rf"{label} ([\d,]+)", text)
+        numbers[label] = int(found.group(1).replace(",", "")) if found else 0
+    numbers["shaded"] = 'class="gap"' in row.split("<td")[column + 1].split(">", 1)[0]
+    return numbers
+
+
+def test_the_dashboard_gap_is_what_no_live_match_covers(stack, client, verified_org, wait_until):
+    """A pending proposal covers its share; a need nobody can take is a gap even beside
+    free capacity that does not fit (here: the only organisation said no)."""
+    domain, kurzeme = "Public understanding and grass-roots integration", 2
+    url = f"{stack.url}/dashboard?lang=en"
+    before = dashboard_cell(client().get(url).text, domain, kurzeme)
+    org = verified_org(domains=["awareness"], regions=["kurzeme"], languages=["uk"])
+    own, coordinator = client("organisation", org["id"]), client()
+    offer = own.post(
+        f"{stack.url}/api/offers",
+        json=offer_body(domain="awareness", regions=["kurzeme"], languages=["uk"], capacity=2),
     )
+    assert offer.status_code == 201, offer.text
+    need = coordinator.post(
+        f"{stack.url}/api/needs",
+        json=need_body(domain="awareness", region="kurzeme", languages=["uk"], quantity=3),
+    ).json()
+    matches = wait_until(
+        lambda: coordinator.get(f"{stack.url}/api/matches", params={"need_id": need["id"]}),
+        lambda r: any(m["status"] == "proposed" for m in r.json()["items"]),
+    ).json()["items"]
     page = wait_until(
-        lambda: client().get(f"{stack.url}/dashboard?lang=en"), lambda p: 'class="gap"' in p.text
+        lambda: client().get(url).text,
+        lambda p: dashboard_cell(p, domain, kurzeme)["covered"] == before["covered"] + 2,
     )
-    assert page.status_code == 200
-    assert "<svg" in page.text and 'class="gap"' in page.text
+    cell = dashboard_cell(page, domain, kurzeme)
+    # 2 of the 3 are asked of the organisation: 1 is missing, not 3
+    assert cell["gap"] == before["gap"] + 1 and cell["needed"] == before["needed"] + 3
+    assert cell["shaded"]
+
+    declined = own.post(f"{stack.url}/api/matches/{matches[0]['id']}/decline")
+    assert declined.status_code == 200, declined.text
+    page = wait_until(
+        lambda: client().get(url).text,
+        lambda p: dashboard_cell(p, domain, kurzeme)["gap"] == before["gap"] + 3,
+    )
+    cell = dashboard_cell(page, domain, kurzeme)
+    assert cell["gap"] == before["gap"] + 3 and cell["shaded"]
+    assert cell["free capacity"] == before["free capacity"] + 2  # free, but it does not fit
+    reply = client().get(f"{stack.url}/dashboard", headers={"Accept-Language": "en-GB"})
+    assert "Accept-Language" in reply.headers["Vary"]  # a cache keeps one copy a language
+    assert reply.headers["Content-Language"] == "en" and "Dashboard" in reply.text
+    chart = page[page.index("<svg") : page.index("</svg>")]
+    assert "viewBox" in chart and 'width="640"' not in chart
+    assert f"{domain}" in re.sub(r"</tspan><tspan[^>]*>", " ", chart).replace("  ", " ")
+
+    coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel")
+    own.post(f"{stack.url}/api/offers/{offer.json()['id']}/withdraw")
+    page = wait_until(
+        lambda: client().get(url).text,
+        lambda p: dashboard_cell(p, domain, kurzeme)["gap"] == before["gap"],
+    )
+    assert dashboard_cell(page, domain, kurzeme)["gap"] == before["gap"]

@@ -105,7 +105,7 @@ ORGANISATIONS = [
         },
     },
     {
-        "name": "Sabiedriskās politikas centrs DOTS",
+        "name": "Fonds atvērtai sabiedrībai DOTS",
         "kind": "ngo",
         "email": "dots@example.org",
         "domains": ["awareness"],

@@ -116,7 +116,8 @@ class JsonErrorsApp:
             rv.headers["Access-Control-Allow-Origin"] = origin
             rv.headers["Access-Control-Allow-Methods"] = CORS_METHODS
             rv.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
-            rv.headers["Vary"] = "Origin"
+        if self.origins:  # a cache must not hand one origin's answer to another
+            rv.vary.add("Origin")
         return rv(environ, start_response)
 
 

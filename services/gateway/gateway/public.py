@@ -13,16 +13,19 @@ WORDS = {
         "commitments": "Apņemšanās dokuments",
         "wall_intro": "Ko organizācijas ir gatavas dot bēgļu uzņemšanai.",
         "dash_intro": (
-            "Vajadzības un brīvā kapacitāte pa jomām un reģioniem. Iekrāsotās šūnas ir robi."
+            "Vajadzības un brīvā kapacitāte pa jomām un reģioniem. Iekrāsotās šūnas rāda "
+            "iztrūkumu: vajadzības, kuras vēl nesedz neviens piedāvājums."
         ),
-        "commit_intro": "Kas ko ir apņēmies, pa darba grupām. Dokuments veidots no dzīviem datiem.",
+        "commit_intro": (
+            "Kas ko ir apņēmies, pa darba grupām. Dokuments veidots no aktuālajiem datiem."
+        ),
         "region": "Reģions",
         "all_regions": "Visi reģioni",
         "show": "Rādīt",
         "organisation": "Organizācija",
         "offer": "Piedāvājums",
         "capacity": "Kapacitāte",
-        "remaining": "Brīvs",
+        "remaining": "Brīvā kapacitāte",
         "languages": "Valodas",
         "regions": "Reģioni",
         "accepted": "Pieņemts",
@@ -33,13 +36,20 @@ WORDS = {
         "open": "atvērtas",
         "matched": "saskaņotas",
         "unmatched": "bez piedāvājuma",
-        "gap": "robs",
+        "gap": "trūkst",
+        "needed": "vajadzīgs",
+        "covered": "nodrošināts",
+        "covered_note": "nodrošināts: lūgums nosūtīts organizācijai vai pieņemts",
+        "no_needs": "vajadzību nav",
+        "free_capacity": "brīvā kapacitāte",
+        "of": "no",
+        "grid_caption": "Vajadzības un brīvā kapacitāte pa jomām un reģioniem",
+        "nothing_here": "nav ne vajadzību, ne brīvas kapacitātes",
         "generated": "Sagatavots",
         "anonymous": "anonīma organizācija",
         "domain": "Joma",
-        "needs_waiting": "Gaida",
         "downloads": "Lejupielādēt",
-        "chart": "Gaidošās vajadzības pret brīvo kapacitāti pa jomām",
+        "chart": "Vajadzību nodrošinājums pa jomām",
         "other_lang": "English",
         "other_code": "en",
     },
@@ -48,7 +58,10 @@ WORDS = {
         "dashboard": "Dashboard",
         "commitments": "Commitment document",
         "wall_intro": "What organisations are ready to give for refugee reception.",
-        "dash_intro": "Needs and free capacity by domain and region. Shaded cells are gaps.",
+        "dash_intro": (
+            "Needs and free capacity by domain and region. Shaded cells show the gaps: "
+            "needs that no offer covers yet."
+        ),
         "commit_intro": "Who committed to what, by working group, generated from live data.",
         "region": "Region",
         "all_regions": "All regions",
@@ -56,7 +69,7 @@ WORDS = {
         "organisation": "Organisation",
         "offer": "Offer",
         "capacity": "Capacity",
-        "remaining": "Free",
+        "remaining": "Free capacity",
         "languages": "Languages",
         "regions": "Regions",
         "accepted": "Accepted",
@@ -68,16 +81,52 @@ WORDS = {
         "matched": "matched",
         "unmatched": "unmatched",
         "gap": "gap",
+        "needed": "needed",
+        "covered": "covered",
+        "covered_note": "covered: requested from an organisation, or accepted",
+        "no_needs": "no needs",
+        "free_capacity": "free capacity",
+        "of": "of",
+        "grid_caption": "Needs and free capacity by domain and region",
+        "nothing_here": "no needs and no free capacity",
         "generated": "Generated",
         "anonymous": "anonymous organisation",
         "domain": "Domain",
-        "needs_waiting": "Waiting",
         "downloads": "Download",
-        "chart": "Needs waiting against free capacity by domain",
+        "chart": "Needs covered, by domain",
         "other_lang": "Latviešu",
         "other_code": "lv",
     },
 }
+
+
+def number(value: int, lang: str) -> str:
+    """A whole number as its readers write it: 274 468 in Latvian, 274,468 in English."""
+    text = f"{value:,}"
+    return text.replace(",", "\u00a0") if lang == "lv" else text
+
+
+def domain_totals(grid: list[dict]) -> list[dict]:
+    """Each domain's needed, covered and missing quantity (its cells summed; a need is in
+    one cell) and its free capacity (each offer once), for the dashboard's chart."""
+    totals = []
+    for row in grid:
+        cells = row["regions"].values()
+        needed = sum(c.get("needed", 0) for c in cells)
+        gap = sum(c["gap"] for c in cells)
+        totals.append(
+            {
+                "domain": row["domain"],
+                "needed": needed,
+                "covered": needed - gap,
+                "gap": gap,
+                "free": row.get("free", 0),
+                # the chart's bar: the covered share of the domain's own needs, so one
+                # busy domain never flattens the others (the numbers say how many)
+                "covered_share": (needed - gap) / needed if needed else 0.0,
+            }
+        )
+    return totals
 
 
 def verified_only(groups: list[dict], key: str, profiles: dict) -> list[dict]:

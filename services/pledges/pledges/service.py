@@ -147,7 +147,11 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     @rpc
     def dashboard(self) -> dict:
         """Needs by status and free capacity, per domain and region: where the gaps are."""
-        grid = views.gap_grid(self.store.all_needs(), self.store.live_offers())
+        grid = views.gap_grid(
+            self.store.all_needs(),
+            self.store.live_offers(),
+            self.store.covered_by_need(domain.LIVE),
+        )
         return {"grid": grid, "generated_at": iso(utcnow())}
 
     @rpc

@@ -64,6 +64,15 @@ class PledgeStore(Store):
     def all_needs(self) -> list[dict]:
         return list(self.db.needs.find({}, {"domain": 1, "region": 1, "status": 1, "quantity": 1}))
 
+    def covered_by_need(self, live: tuple[str, ...]) -> dict[str, int]:
+        """Per need: the quantity its matches in a `live` status cover."""
+        covered: dict[str, int] = {}
+        for m in self.db.matches.find(
+            {"status": {"$in": list(live)}}, {"need_id": 1, "quantity": 1}
+        ):
+            covered[m["need_id"]] = covered.get(m["need_id"], 0) + m["quantity"]
+        return covered
+
     def delivered_by_offer(self) -> dict[str, dict]:
         """Per offer: quantity accepted and quantity fulfilled through matches."""
         totals: dict[str, dict] = {}

@@ -1,6 +1,6 @@
 """Public views over offers and needs: the wall, the gap grid, the commitments. Pure."""
 
-from tilts_contracts.taxonomy import DOMAINS, NATIONWIDE, OFFER_REGIONS
+from tilts_contracts.taxonomy import DOMAINS, OFFER_REGIONS
 
 PUBLIC_OFFER_FIELDS = (
     "title",
@@ -30,11 +30,24 @@ def wall(offers: list[dict]) -> list[dict]:
     ]
 
 
-def gap_grid(needs: list[dict], offers: list[dict]) -> list[dict]:
-    """One row a domain, one cell a region: needs by status and free capacity there.
+CURRENT = ("open", "unmatched", "matched")  # needs still to be met (not done, not cancelled)
 
-    A cell's `gap` is what open and unmatched needs ask for beyond the capacity that
-    offers in that region (or nationwide) still have free.
+
+def uncovered(need: dict, covered: int) -> int:
+    """What of a need no live match (proposed, accepted or fulfilled) covers."""
+    if need["status"] not in CURRENT:
+        return 0
+    return max(need["quantity"] - covered, 0)
+
+
+def gap_grid(needs: list[dict], offers: list[dict], covered: dict[str, int]) -> list[dict]:
+    """One row a domain, one cell a region: needs by status, how much of them live
+    matches cover, and the capacity offers there still have free.
+
+    `covered` is each need's quantity in live matches. A cell's `gap` is what its
+    current needs ask for beyond that: needed and not covered. Free capacity does not
+    shrink it, since matching would already have proposed any capacity that fits (the
+    same domain, region, language and dates); what is free and not proposed does not fit.
     """
     rows = []
     for slug in DOMAINS:
@@ -42,32 +55,28 @@ def gap_grid(needs: list[dict], offers: list[dict]) -> list[dict]:
         for region in OFFER_REGIONS:
             here = [n for n in needs if n["domain"] == slug and n["region"] == region]
             counts = {s: sum(1 for n in here if n["status"] == s) for s in NEED_STATUSES}
-            waiting = sum(n["quantity"] for n in here if n["status"] in ("open", "unmatched"))
+            current = [n for n in here if n["status"] in CURRENT]
+            needed = sum(n["quantity"] for n in current)
+            gap = sum(uncovered(n, covered.get(n["_id"], 0)) for n in current)
             free = sum(
                 max(o["remaining"], 0)
                 for o in offers
                 if o["domain"] == slug and o["status"] == "active" and region in o["regions"]
             )
-            reach = (
-                free
-                if region == NATIONWIDE
-                else free
-                + sum(
-                    max(o["remaining"], 0)
-                    for o in offers
-                    if o["domain"] == slug
-                    and o["status"] == "active"
-                    and NATIONWIDE in o["regions"]
-                    and region not in o["regions"]
-                )
-            )
             cells[region] = {
                 "needs": counts,
-                "waiting": waiting,
+                "needed": needed,
+                "covered": needed - gap,
+                "gap": gap,
+                "waiting": gap,  # what pages before `gap` showed as waiting
                 "remaining": free,
-                "gap": max(waiting - reach, 0),
             }
-        rows.append({"domain": slug, "regions": cells})
+        free = sum(
+            max(o["remaining"], 0)
+            for o in offers
+            if o["domain"] == slug and o["status"] == "active"
+        )
+        rows.append({"domain": slug, "regions": cells, "free": free})  # each offer once
     return rows
 
 

@@ -12,6 +12,14 @@ from .base import Routes
 FORMATS = ("html", "md", "csv", "json")
 
 
+def negotiated(response: Response, lang: str) -> Response:
+    """The language came from Accept-Language (unless ?lang= chose it): caches must
+    keep one copy per language, not hand the first reader's to everyone."""
+    response.vary.add("Accept-Language")
+    response.headers["Content-Language"] = lang
+    return response
+
+
 class PublicRoutes(Routes):
     def _profiles(self, org_ids) -> dict:
         ids = sorted(set(org_ids))
@@ -21,7 +29,7 @@ class PublicRoutes(Routes):
         body = self.config.templates.get_template(template).render(
             lang=lang, w=public.WORDS[lang], taxonomy=taxonomy, **context
         )
-        return Response(body, content_type=pages.HTML)
+        return negotiated(Response(body, content_type=pages.HTML), lang)
 
     @route("GET", "/wall")
     def wall(self, request):
@@ -47,16 +55,13 @@ class PublicRoutes(Routes):
     def dashboard(self, request):
         lang = pages.language(request)
         board = self._rpc("pledges", "dashboard")
-        totals = [
-            {
-                "domain": row["domain"],
-                "waiting": sum(c["waiting"] for c in row["regions"].values()),
-                "remaining": sum(c["remaining"] for c in row["regions"].values()),
-            }
-            for row in board["grid"]
-        ]
-        top = max([1] + [max(t["waiting"], t["remaining"]) for t in totals])
-        return self._render("dashboard.html", lang, board=board, totals=totals, top=top)
+        return self._render(
+            "dashboard.html",
+            lang,
+            board=board,
+            totals=public.domain_totals(board["grid"]),
+            num=lambda n: public.number(n, lang),
+        )
 
     @route("GET", "/commitments")
     def commitments(self, request):
@@ -70,23 +75,32 @@ class PublicRoutes(Routes):
         doc = {**doc, "domains": public.verified_only(doc["domains"], "commitments", profiles)}
         if fmt == "json":
             rows = public.commitment_rows(doc, profiles, lang)
-            return json_response(
-                {"generated_at": doc["generated_at"], "language": lang, "commitments": rows}
+            return negotiated(
+                json_response(
+                    {"generated_at": doc["generated_at"], "language": lang, "commitments": rows}
+                ),
+                lang,
             )
         disposition = {
             "Content-Disposition": f'attachment; filename="tilts-commitments-{lang}.{fmt}"'
         }
         if fmt == "md":
-            return Response(
-                public.commitments_markdown(doc, profiles, lang),
-                content_type="text/markdown; charset=utf-8",
-                headers=disposition,
+            return negotiated(
+                Response(
+                    public.commitments_markdown(doc, profiles, lang),
+                    content_type="text/markdown; charset=utf-8",
+                    headers=disposition,
+                ),
+                lang,
             )
         if fmt == "csv":
-            return Response(
-                public.commitments_csv(doc, profiles, lang),
-                content_type="text/csv; charset=utf-8",
-                headers={**disposition, "X-Generated-At": doc["generated_at"]},
+            return negotiated(
+                Response(
+                    public.commitments_csv(doc, profiles, lang),
+                    content_type="text/csv; charset=utf-8",
+                    headers={**disposition, "X-Generated-At": doc["generated_at"]},
+                ),
+                lang,
             )
         return self._render(
             "commitments.html",

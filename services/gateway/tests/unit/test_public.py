@@ -3,7 +3,10 @@
 import csv
 import io
 
+from jinja2 import Environment, PackageLoader, select_autoescape
+
 from gateway import public
+from tilts_contracts import taxonomy
 
 PROFILES = {
     "org_a": {"name": "Drošā māja", "website": "https://www.drosamaja.lv/", "status": "verified"},
@@ -57,7 +60,7 @@ def test_the_csv_has_a_bom_latvian_headers_and_its_generated_at_time():
         "Piedāvājums",
         "Kapacitāte",
         "Vienība",
-        "Brīvs",
+        "Brīvā kapacitāte",
         "Pieņemts",
         "Izpildīts",
         "Reģioni",
@@ -111,3 +114,24 @@ def test_a_website_is_shown_only_when_it_is_a_web_address():
     assert public.organisation_website(erased, "o") is None
     for url in ("javascript:alert(1)", "ftp://x.lv/", "", None):
         assert public.organisation_website({"o": {"website": url}}, "o") is None
+
+
+def test_the_wall_names_languages_instead_of_showing_codes():
+    env = Environment(loader=PackageLoader("gateway", "templates"), autoescape=select_autoescape())
+    offer = {**commitment("org_a", "Zupas virtuve"), "languages": ["lv", "ru", "xx"]}
+    wall = {"domains": [{"domain": "social", "offers": [offer]}], "generated_at": "2026-11-24"}
+    for lang, said in [
+        ("lv", "Valodas: latviešu, krievu, xx"),
+        ("en", "Languages: Latvian, Russian"),
+    ]:
+        page = env.get_template("wall.html").render(
+            lang=lang,
+            w=public.WORDS[lang],
+            taxonomy=taxonomy,
+            wall=wall,
+            region=None,
+            name=lambda oid: "Drošā māja",
+            website=lambda oid: None,
+        )
+        assert said in page
+        assert public.WORDS[lang]["remaining"] in page and "Brīvs:" not in page
