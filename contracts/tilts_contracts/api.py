@@ -4,6 +4,7 @@ The owning service loads input through these schemas (the one place its rules li
 the gateway uses the same classes to describe the API in OpenAPI.
 """
 
+import unicodedata
 from datetime import date
 
 from marshmallow import (
@@ -12,6 +13,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    post_load,
     validate,
     validates_schema,
 )
@@ -65,13 +67,50 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+# joiners that Persian, Indic scripts and emoji need; every other format character
+# (right-to-left overrides, zero-width spaces, BOMs) only hides what a text says
+ALLOWED_FORMAT = {"\u200c", "\u200d"}
+LINE_BREAKS = {"\n", "\r", "\t"}
+
+
+class Text(fields.String):
+    """A string with no control or invisible formatting characters (a NUL, an RTL
+    override); `strip` trims the ends, `lines` allows line breaks and tabs."""
+
+    def __init__(self, *args, strip: bool = True, lines: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.strip, self.lines = strip, lines
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        allowed = ALLOWED_FORMAT | (LINE_BREAKS if self.lines else set())
+        bad = sorted(
+            {
+                f"U+{ord(c):04X}"
+                for c in text
+                if unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in allowed
+            }
+        )
+        if bad:
+            raise ValidationError(
+                f"contains control or invisible characters ({', '.join(bad[:5])})"
+            )
+        return text.strip() if self.strip else text
+
+
 # -- organisations -------------------------------------------------------------
 class OrganisationIn(Strict):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    name = Text(
+        required=True,
+        validate=[
+            validate.Length(min=2, max=200),
+            validate.Regexp(r".*?\w", error="needs letters or digits"),
+        ],
+    )
     kind = fields.String(load_default="ngo", validate=codes(taxonomy.ORGANISATION_KINDS, "kind"))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    description = Text(load_default="", lines=True, validate=validate.Length(max=5000))
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    phone = fields.String(load_default="", validate=validate.Length(max=40))
+    phone = Text(load_default="", validate=validate.Length(max=40))
     website = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=500))
     domains = code_list(taxonomy.DOMAINS, "domain", load_default=list)
     regions = code_list(taxonomy.OFFER_REGIONS, "region", load_default=list)
@@ -85,6 +124,20 @@ class OrganisationIn(Strict):
     preferred_language = fields.String(
         load_default="lv", validate=validate.OneOf(taxonomy.UI_LANGUAGES)
     )
+
+    @post_load
+    def once_each(self, data, **kwargs):
+        """A domain, region or language named twice counts once."""
+        for key in ("domains", "regions", "languages"):
+            if isinstance(data.get(key), list):
+                data[key] = list(dict.fromkeys(data[key]))
+        return data
+
+
+class SuspendIn(Strict):
+    """Why an organisation is suspended: shown in its history."""
+
+    reason = Text(load_default="", lines=True, validate=validate.Length(max=500))
 
 
 class Organisation(Dumped):
@@ -102,6 +155,49 @@ class Organisation(Dumped):
     status = fields.String()
     created_at = fields.String()
     updated_at = fields.String()
+
+
+class HeldOffer(Dumped):
+    """An offer sent with the questionnaire, waiting for the organisation's verification."""
+
+    domain = fields.String()
+    title = fields.String()
+    description = fields.String()
+    capacity = fields.Integer()
+    unit = fields.String()
+    regions = fields.List(fields.String())
+    languages = fields.List(fields.String())
+    available_from = fields.String(allow_none=True)
+    available_until = fields.String(allow_none=True)
+    public = fields.Boolean()
+
+
+class HistoryEntry(Dumped):
+    """One line of the audit trail: what happened, when, and who did it."""
+
+    at = fields.String()
+    action = fields.String()
+    by = fields.String()
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+    changes = fields.Dict()
+    reason = fields.String()
+
+
+class OrganisationDetail(Organisation):
+    """What staff see of one organisation: the resource, the offers it sent with the
+    questionnaire (until verification makes them offers) and the audit trail."""
+
+    source = fields.String()
+    held_offers = fields.List(fields.Nested(HeldOffer))
+    history = fields.List(fields.Nested(HistoryEntry))
+
+
+class QuestionnaireReceipt(Schema):
+    """The public answer to a questionnaire: the same whatever the directory holds."""
+
+    status = fields.String()
+    held_offers = fields.Integer()
+    message = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 # -- offers --------------------------------------------------------------------

@@ -37,6 +37,16 @@ class OrganisationPayload(_Payload):
     erased = fields.Boolean(load_default=False)
 
 
+class RegistrationRepeatedPayload(_Payload):
+    """Someone sent the public questionnaire with the email or name of a registered
+    organisation: the public answer does not say so, the registered address is told."""
+
+    id = fields.String(required=True)  # the attempt
+    organisation_id = fields.String(required=True)  # the registered organisation
+    matched = fields.String(required=True, validate=validate.OneOf(["email", "name"]))
+    at = fields.String()
+
+
 class OfferPayload(_Payload):
     id = fields.String(required=True)
     revision = fields.Integer(load_default=0)
@@ -130,6 +140,7 @@ EVENTS: dict[str, tuple[str, type[Schema]]] = {
     "organisation_updated": ("registry", OrganisationPayload),
     "organisation_verified": ("registry", OrganisationPayload),
     "organisation_suspended": ("registry", OrganisationPayload),
+    "registration_repeated": ("registry", RegistrationRepeatedPayload),
     "offer_pledged": ("pledges", OfferPayload),
     "offer_updated": ("pledges", OfferPayload),
     "offer_withdrawn": ("pledges", OfferPayload),

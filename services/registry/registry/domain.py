@@ -8,24 +8,31 @@ from tilts_contracts import api
 from tilts_contracts.clock import iso
 from tilts_contracts.errors import Conflict, Invalid
 
-# legal-form words that do not make two organisations different
+# legal-form words that do not make two organisations different, wherever they stand
+# ("valsts" or "aģentūra" name what an institution is, so they stay: "Valsts probācijas
+# dienests" is not "Probācijas dienests")
 LEGAL_FORMS = {
     "biedriba",
+    "biedribas",
     "nodibinajums",
-    "sia",
-    "as",
+    "nodibinajuma",
     "fonds",
+    "fonda",
     "bezpelnas",
     "organizacija",
-    "valsts",
-    "agentura",
+    "organizacijas",
+    "nvo",
+    "ngo",
     "ltd",
     "llc",
     "inc",
-    "ngo",
-    "association",
+    "foundation",
 }
+# short forms that are also ordinary words ("as" in English): only at either end
+EDGE_FORMS = {"sia", "as"}
 QUOTES = "\"'“”„«»‘’`"
+# bump when name_key or search_key change: stored keys are recomputed at start-up
+KEYS_VERSION = 2
 
 
 def fold(text: str) -> str:
@@ -34,15 +41,46 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def words(text: str) -> list[str]:
+    """The folded words of a text, without quotes, punctuation or spacing."""
+    return re.findall(r"\w+", fold(text).translate({ord(q): " " for q in QUOTES}))
+
+
 def name_key(name: str) -> str:
     """The name as a duplicate check sees it: 'Biedrība "Drošā māja"' -> 'drosa maja'."""
-    text = fold(name).translate({ord(q): " " for q in QUOTES})
-    words = re.findall(r"\w+", text)
-    return " ".join(w for w in words if w not in LEGAL_FORMS) or " ".join(words)
+    found = words(name)
+    kept = [w for w in found if w not in LEGAL_FORMS]
+    while len(kept) > 1 and kept[0] in EDGE_FORMS:
+        kept = kept[1:]
+    while len(kept) > 1 and kept[-1] in EDGE_FORMS:
+        kept = kept[:-1]
+    return " ".join(kept) or " ".join(found)
+
+
+def search_key(name: str) -> str:
+    """What a name search compares with: 'Biedrība "Drošā māja"' -> 'biedriba drosa maja'."""
+    return " ".join(words(name))
+
+
+def keys(org: dict) -> dict:
+    """The derived keys of a stored organisation, as this version computes them."""
+    if org.get("erased"):
+        return {"key_version": KEYS_VERSION}
+    return {
+        "name_key": name_key(org["name"]),
+        "search_key": search_key(org["name"]),
+        "key_version": KEYS_VERSION,
+    }
+
+
+def _check_name(name: str) -> None:
+    if not name_key(name):
+        raise Invalid("the name has no letters or digits", {"name": ["needs letters or digits"]})
 
 
 def register(data: dict, org_id: str, now: datetime) -> dict:
     """A new organisation, pending until a coordinator verifies it."""
+    _check_name(data["name"])
     stamp = iso(now)
     return {
         **data,
@@ -50,7 +88,8 @@ def register(data: dict, org_id: str, now: datetime) -> dict:
         "email": data["email"].strip(),
         "email_key": data["email"].strip().casefold(),
         "name_key": name_key(data["name"]),
-        "search_key": fold(data["name"]),
+        "search_key": search_key(data["name"]),
+        "key_version": KEYS_VERSION,
         "status": "pending",
         "created_at": stamp,
         "updated_at": stamp,
@@ -84,16 +123,36 @@ def suspend(org: dict, by: str, now: datetime, reason: str = "") -> dict:
     return _transition(org, "suspended", {"pending", "verified"}, by, now, reason=reason)
 
 
+# fields whose old and new values the audit trail shows; the others (name, contact
+# details, free text) may be personal, so the trail names them without their values
+SHOWN_IN_HISTORY = ("kind", "domains", "regions", "languages", "preferred_language")
+
+
+def changed_fields(org: dict, changes: dict) -> dict:
+    """The edited fields whose value is not what the organisation has already."""
+    return {k: v for k, v in changes.items() if org.get(k) != v}
+
+
 def update(org: dict, changes: dict, by: str, now: datetime) -> dict:
-    """Apply edited fields, keeping the keys that duplicate checks and search use."""
+    """Apply edited fields, keeping the keys that duplicate checks and search use; the
+    history says who changed which field, and from what to what where that is not
+    personal. An edit that changes nothing returns the organisation as it was."""
+    changes = changed_fields(org, changes)
+    if not changes:
+        return org
+    if "name" in changes:
+        _check_name(changes["name"])
     stamp = iso(now)
     updated = {**org, **changes, "updated_at": stamp}
     if "name" in changes:
         updated["name_key"] = name_key(changes["name"])
-        updated["search_key"] = fold(changes["name"])
+        updated["search_key"] = search_key(changes["name"])
     if "email" in changes:
         updated["email_key"] = changes["email"].strip().casefold()
     entry = {"at": stamp, "action": "updated", "by": by, "fields": sorted(changes)}
+    shown = {k: {"from": org.get(k), "to": v} for k, v in changes.items() if k in SHOWN_IN_HISTORY}
+    if shown:
+        entry["changes"] = shown
     updated["history"] = [*org.get("history", []), entry]
     return updated
 
@@ -120,7 +179,11 @@ def erase(org: dict, by: str, now: datetime) -> dict:
         "erased": True,
         "erased_at": stamp,
         "updated_at": stamp,
-        "history": [*org.get("history", []), {"at": stamp, "action": "erased", "by": by}],
+        # a suspension's reason is free text a coordinator wrote, and may name a person
+        "history": [
+            *({**e, "reason": ""} if e.get("reason") else e for e in org.get("history", [])),
+            {"at": stamp, "action": "erased", "by": by},
+        ],
     }
 
 

@@ -4,7 +4,7 @@ from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging
-from tilts_contracts.clock import new_id, utcnow
+from tilts_contracts.clock import iso, new_id, utcnow
 from tilts_contracts.errors import Conflict, Invalid
 from tilts_contracts.messaging import MongoDatabase, retry_stale, rpc
 
@@ -33,7 +33,11 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
     @rpc
     def submit_questionnaire(self, data: dict, org_id: str | None = None) -> dict:
         """An organisation describes itself and its offers; it waits, pending, for a
-        coordinator, and its offers wait with it (pledges creates them on verification)."""
+        coordinator, and its offers wait with it (pledges creates them on verification).
+
+        The answer is the same receipt whether or not the email or name is registered
+        already (the questionnaire is public: it must not tell who is in the directory);
+        in that case the registered organisation is told by email instead."""
         if not isinstance(data, dict):
             raise Invalid("the body must be a JSON object", {"_schema": ["expected an object"]})
         offers = data.get("offers", [])
@@ -50,38 +54,64 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
             problems["offers"] = offer_problems
         if problems:
             raise Invalid(f"invalid fields: {', '.join(sorted(problems))}", problems)
-        org = domain.register(fields, org_id or new_id("org"), utcnow())
+        now = utcnow()
+        org = domain.register(fields, org_id or new_id("org"), now)
         org["history"][0]["by"] = "questionnaire"
         org["source"] = "questionnaire"
         org["held_offers"] = [api.iso_dates(api.load(api.OfferEdit(), o)) for o in offers]
-        org = self.store.add(org, "organisation_registered")
+        receipt = {"status": "pending", "held_offers": len(org["held_offers"])}
+        try:
+            org = self.store.add(org, "organisation_registered")
+        except Conflict as exc:
+            attempt = {
+                "_id": org["_id"],
+                "organisation_id": exc.details["existing_id"],
+                "matched": "name" if "name" in exc.details else "email",
+                "at": iso(now),
+            }
+            self.store.note_repeated_registration(attempt)
+            self.store.publish(self.dispatch, "repeated_registrations", attempt["_id"])
+            return receipt
         self._publish(org["_id"])
-        return {**api.present(api.Organisation, org), "held_offers": len(org["held_offers"])}
+        return receipt
 
     @rpc
     def import_rows(self, rows: list, by: str) -> list:
-        """Register many organisations; one report line a row: created, duplicate or invalid."""
-        report = []
+        """Register many organisations; one report line a row: created, duplicate (of
+        which organisation, by name or by email) or invalid. Rows already registered are
+        found with one query for the whole batch."""
+        report: list[dict] = []
+        candidates = []
         for number, row in enumerate(rows, start=1):
             try:
                 fields = api.load(api.OrganisationIn(), row)
                 org = domain.register(fields, new_id("org"), utcnow())
-                org["history"][0]["by"] = by
-                org = self.store.add(org, "organisation_registered")
             except Invalid as exc:
                 report.append({"row": number, "result": "invalid", "errors": exc.details})
                 continue
-            except Conflict as exc:
-                report.append(
-                    {
-                        "row": number,
-                        "result": "duplicate",
-                        "existing_id": exc.details.get("existing_id"),
-                    }
+            org["history"][0]["by"] = by
+            report.append({"row": number})
+            candidates.append((report[-1], org))
+        known = self.store.registered_keys(
+            [o["name_key"] for _, o in candidates], [o["email_key"] for _, o in candidates]
+        )
+        for line, org in candidates:
+            same = next((k for k in ("name", "email") if (k, org[f"{k}_key"]) in known), None)
+            if same is not None:
+                existing = known[(same, org[f"{same}_key"])]
+                line.update(result="duplicate", existing_id=existing, matched=same)
+                continue
+            try:
+                org = self.store.add_new(org, "organisation_registered")
+            except Conflict as exc:  # registered meanwhile by someone else
+                same = "name" if "name" in exc.details else "email"
+                line.update(
+                    result="duplicate", existing_id=exc.details["existing_id"], matched=same
                 )
                 continue
+            known[("name", org["name_key"])] = known[("email", org["email_key"])] = org["_id"]
             self._publish(org["_id"])
-            report.append({"row": number, "result": "created", "id": org["_id"]})
+            line.update(result="created", id=org["_id"])
         return report
 
     @rpc
@@ -108,6 +138,18 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
         return api.present(api.Organisation, self.store.get(org_id))
 
     @rpc
+    def get_organisation_detail(self, org_id: str) -> dict:
+        """For staff: the organisation, the offers it sent with the questionnaire while
+        they wait for verification, and its audit trail, so no one verifies blind."""
+        org = self.store.get(org_id)
+        verified_once = any(e.get("action") == "verified" for e in org.get("history", []))
+        held = [] if verified_once else org.get("held_offers") or []
+        return api.present(
+            api.OrganisationDetail,
+            {**org, "source": org.get("source", "coordinator"), "held_offers": held},
+        )
+
+    @rpc
     def list_organisations(self, filters: dict, limit: int = 50, cursor: str | None = None) -> dict:
         docs, nxt = self.store.search(filters, api.clamp_limit(limit), cursor)
         return api.page(api.Organisation, docs, nxt)
@@ -118,8 +160,11 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
         fields = {k: v for k, v in fields.items() if k in changes}
 
         def attempt():
-            org = domain.update(self.store.get(org_id), fields, by, utcnow())
-            return self.store.save(org, "organisation_updated")
+            org = self.store.get(org_id)
+            updated = domain.update(org, fields, by, utcnow())
+            if updated is org:  # nothing changed: no history line, no event
+                return org
+            return self.store.save(updated, "organisation_updated")
 
         org = retry_stale(attempt)
         self._publish(org_id)
@@ -130,9 +175,13 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
         return self._transition(org_id, domain.verify, "organisation_verified", by)
 
     @rpc
-    def suspend_organisation(self, org_id: str, by: str, reason: str = "") -> dict:
+    def suspend_organisation(self, org_id: str, by: str, reason: str | dict = "") -> dict:
+        """Suspend; `reason` is the request body (`{"reason": ...}`) or the reason alone."""
+        body = reason if isinstance(reason, dict) else {"reason": reason}
+        why = api.load(api.SuspendIn(), body)["reason"]
+
         def suspend(org, by, now):
-            return domain.suspend(org, by, now, reason=reason)
+            return domain.suspend(org, by, now, reason=why)
 
         return self._transition(org_id, suspend, "organisation_suspended", by)
 

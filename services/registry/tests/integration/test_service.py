@@ -70,3 +70,143 @@ def test_events_are_published_with_the_envelope(registry, container_factory, ser
     assert seen[0]["type"] == "organisation_registered"
     assert seen[0]["payload"]["id"] == org["id"]
     assert seen[0]["payload"]["revision"] == 1
+
+
+def listen(container_factory, service_config, *event_types):
+    """A container that records every registry event of `event_types` it receives."""
+    from nameko.events import event_handler
+
+    seen = []
+
+    class Listener:
+        name = "listener"
+
+    for event_type in event_types:
+
+        def handle(self, env, _type=event_type):
+            seen.append(env)
+
+        setattr(Listener, f"on_{event_type}", event_handler("registry", event_type)(handle))
+    listener = container_factory(Listener, service_config)
+    listener.start()
+    return listener, seen
+
+
+QUESTIONNAIRE = {
+    **ORG,
+    "kind": "individual",
+    "name": "Jānis Ozoliņš",
+    "email": "janis@example.org",
+    "offers": [{"domain": "legal", "title": "Konsultācijas", "capacity": 2, "regions": ["riga"]}],
+}
+
+
+def test_a_questionnaire_with_a_registered_email_gets_the_same_receipt_and_tells_the_owner(
+    registry, container_factory, service_config
+):
+    listener, seen = listen(container_factory, service_config, "registration_repeated")
+    with entrypoint_hook(registry, "submit_questionnaire") as submit:
+        first = submit(QUESTIONNAIRE, "org_00000000000000000001")
+        with entrypoint_waiter(listener, "on_registration_repeated", timeout=10):
+            again = submit({**QUESTIONNAIRE, "name": "Cits vārds", "email": "JANIS@example.org"})
+    assert first == again == {"status": "pending", "held_offers": 1}
+    assert "org_" not in str(again)
+    [env] = seen
+    assert env["payload"]["organisation_id"] == "org_00000000000000000001"
+    assert env["payload"]["matched"] == "email"
+
+
+def test_an_import_names_what_each_duplicate_matched_and_catches_repeats_in_the_file(registry):
+    with entrypoint_hook(registry, "create_organisation") as create:
+        known = create(ORG, "coordinator")
+    rows = [
+        {"name": "DROŠĀ MĀJA", "email": "new@example.org"},
+        {"name": "Pavisam cita", "email": ORG["email"].upper()},
+        {"name": "Jauna biedrība", "email": "jauna@example.org"},
+        {"name": "jauna", "email": "jauna2@example.org"},  # "biedrība" is a legal form
+        {"name": "x", "email": "bad"},
+    ]
+    with entrypoint_hook(registry, "import_rows") as import_rows:
+        report = import_rows(rows, "coordinator")
+    assert [(r["row"], r["result"], r.get("matched")) for r in report] == [
+        (1, "duplicate", "name"),
+        (2, "duplicate", "email"),
+        (3, "created", None),
+        (4, "duplicate", "name"),
+        (5, "invalid", None),
+    ]
+    assert report[0]["existing_id"] == report[1]["existing_id"] == known["id"]
+    assert report[3]["existing_id"] == report[2]["id"]
+
+
+def test_edits_and_suspension_are_published_and_the_trail_says_what_changed(
+    registry, container_factory, service_config
+):
+    listener, seen = listen(
+        container_factory, service_config, "organisation_updated", "organisation_suspended"
+    )
+    with entrypoint_hook(registry, "create_organisation") as create:
+        org = create(ORG, "coordinator")
+    with entrypoint_hook(registry, "update_organisation") as update:
+        with entrypoint_waiter(listener, "on_organisation_updated", timeout=10):
+            update(org["id"], {"regions": ["riga", "latgale"], "phone": "+371 2"}, "koord")
+        update(org["id"], {"regions": ["riga", "latgale"]}, "koord")  # changes nothing
+        update(org["id"], {}, "koord")
+    with entrypoint_hook(registry, "suspend_organisation") as suspend:
+        for bad in ({"reason": {"x": ["y"]}}, {"reason": "r" * 501}, {"why": "?"}):
+            with pytest.raises(Invalid) as caught:
+                suspend(org["id"], "koord", bad)
+            assert set(caught.value.details) <= {"reason", "why"}
+        with entrypoint_waiter(listener, "on_organisation_suspended", timeout=10):
+            suspend(org["id"], "koord", {"reason": "dokumenti jāpārbauda"})
+    assert [e["type"] for e in seen] == ["organisation_updated", "organisation_suspended"]
+    with entrypoint_hook(registry, "get_organisation_detail") as detail:
+        history = detail(org["id"])["history"]
+    assert [h["action"] for h in history] == ["registered", "updated", "suspended"]
+    assert history[1]["fields"] == ["phone", "regions"]
+    assert history[1]["changes"] == {"regions": {"from": ["riga"], "to": ["riga", "latgale"]}}
+    assert history[2]["reason"] == "dokumenti jāpārbauda"
+
+
+def test_staff_see_the_held_offers_and_history_of_a_questionnaire(registry):
+    with entrypoint_hook(registry, "submit_questionnaire") as submit:
+        submit(QUESTIONNAIRE, "org_00000000000000000002")
+    with entrypoint_hook(registry, "get_organisation_detail") as detail:
+        seen = detail("org_00000000000000000002")
+    assert seen["source"] == "questionnaire"
+    assert [o["title"] for o in seen["held_offers"]] == ["Konsultācijas"]
+    assert seen["history"][0]["by"] == "questionnaire"
+
+
+def test_search_matches_every_word_whatever_the_punctuation(registry):
+    with entrypoint_hook(registry, "create_organisation") as create:
+        org = create(ORG, "coordinator")
+    with entrypoint_hook(registry, "list_organisations") as search:
+        for q in ("biedriba drosa maja", "  drosa   MAJA ", "maja drosa", '"Drošā"'):
+            assert [o["id"] for o in search({"q": q}, 10, None)["items"]] == [org["id"]], q
+        assert search({"q": "drosa cita"}, 10, None)["items"] == []
+        assert search({"q": "!!!"}, 10, None)["items"] == []
+
+
+def test_keys_stored_by_older_rules_are_recomputed_at_start(container_factory, service_config):
+    from pymongo import MongoClient
+
+    with MongoClient(service_config["MONGO_URI"]) as mongo:
+        mongo.tilts_registry.organisations.insert_one(
+            {
+                "_id": "org_00000000000000000003",
+                "name": "Nodarbinātības valsts aģentūra",
+                "email": "nva@example.org",
+                "email_key": "nva@example.org",
+                "name_key": "nodarbinatibas",  # "valsts" and "aģentūra" were stripped
+                "search_key": "nodarbinatibas valsts agentura",
+                "status": "verified",
+            }
+        )
+    container = container_factory(RegistryService, service_config)
+    container.start()
+    with entrypoint_hook(container, "create_organisation") as create:
+        other = create({"name": "Nodarbinātības biedrība", "email": "nb@example.org"}, "c")
+        with pytest.raises(Conflict):
+            create({"name": "NODARBINATIBAS VALSTS AGENTURA", "email": "x@example.org"}, "c")
+    assert other["name"] == "Nodarbinātības biedrība"

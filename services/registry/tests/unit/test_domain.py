@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from registry import domain
-from tilts_contracts.errors import Conflict
+from tilts_contracts.errors import Conflict, Invalid
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -54,3 +54,63 @@ def test_a_suspended_organisation_can_be_verified_again():
     org = domain.suspend(domain.verify(registered(), "c", NOW), "c", NOW, reason="audit")
     assert org["status"] == "suspended"
     assert domain.verify(org, "c", NOW)["status"] == "verified"
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ('Biedrības "Drošā māja"', "Drošā māja"),
+        ("NVO Drošā māja", "Drošā māja"),
+        ("Drošā māja foundation", "Drošā māja"),
+        ("Nodibinājuma „Dzīvības koks”", "Dzīvības koks"),
+        ("Palīgs SIA", "SIA Palīgs"),
+        ("AS Latvijas Gāze", "Latvijas Gāze"),
+    ],
+)
+def test_more_legal_forms_are_the_same_organisation(a, b):
+    assert domain.name_key(a) == domain.name_key(b)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Nodarbinātības valsts aģentūra", "Nodarbinātības biedrība"),
+        ("Valsts probācijas dienests", "Probācijas dienests"),
+        ("Help as you can", "Help you can"),  # "as" inside a name is a word
+        ("Latvian Samaritan Association", "Latvian Samaritan"),
+    ],
+)
+def test_words_that_are_no_legal_form_keep_organisations_apart(a, b):
+    assert domain.name_key(a) != domain.name_key(b)
+
+
+def test_search_key_is_the_words_without_punctuation():
+    assert domain.search_key('Biedrība  "Drošā-māja" ') == "biedriba drosa maja"
+
+
+def test_a_name_without_letters_or_digits_is_refused():
+    with pytest.raises(Invalid) as caught:
+        domain.register({"name": "!!!", "email": "a@x.org"}, "org_0123456789abcdef", NOW)
+    assert "name" in caught.value.details
+
+
+def test_an_edit_that_changes_nothing_leaves_no_trace():
+    org = registered()
+    assert domain.update(org, {"name": "Drošā māja"}, "c", NOW) is org
+    assert domain.update(org, {}, "c", NOW) is org
+
+
+def test_the_trail_shows_old_and_new_values_but_not_personal_ones():
+    org = {**registered(), "regions": ["riga"], "phone": "+371 26 000 000"}
+    edited = domain.update(org, {"regions": ["latgale"], "phone": "+371 26 111 111"}, "c", NOW)
+    entry = edited["history"][-1]
+    assert entry["fields"] == ["phone", "regions"]
+    assert entry["changes"] == {"regions": {"from": ["riga"], "to": ["latgale"]}}
+    assert "26 111 111" not in str(entry)
+
+
+def test_erasure_forgets_the_reasons_a_coordinator_wrote():
+    org = domain.suspend(registered(), "c", NOW, reason="Jānis Ozoliņš neatbild")
+    erased = domain.erase(org, "c", NOW)
+    assert "Ozoliņš" not in str(erased["history"])
+    assert [h["action"] for h in erased["history"]] == ["registered", "suspended", "erased"]
