@@ -144,6 +144,25 @@ def resend(note: dict, now: datetime, new_message_id: str | None = None) -> dict
     return renewed
 
 
+def review_summary(org: dict) -> dict:
+    """What coordinators are told of a questionnaire: who, which domains (its own and its
+    offers'), and the offers' titles; no description, since free text may name a person."""
+    offers = [
+        {k: o.get(k) for k in ("title", "domain", "capacity", "unit")}
+        for o in org.get("held_offers") or []
+        if isinstance(o, dict)
+    ]
+    domains = [*(org.get("domains") or []), *(o["domain"] for o in offers if o.get("domain"))]
+    return {
+        "id": org["id"],
+        "name": org.get("name") or "",
+        "kind": org.get("kind") or "",
+        "domains": list(dict.fromkeys(domains)),
+        "regions": org.get("regions") or [],
+        "held_offers": offers,
+    }
+
+
 def wants_digest(contact: dict | None, urgency: str) -> bool:
     """Digest for non-urgent requests, if the organisation chose it."""
     return (

@@ -34,6 +34,8 @@ class Postman(DependencyProvider):
         self.templates = mail.environment()
         self.sender = settings.get(config, "MAIL_FROM")
         self.reply_to = settings.get(config, "COORDINATOR_EMAIL") or None
+        # who reviews a questionnaire when no coordinator follows its domains
+        self.coordinator_email = settings.get(config, "COORDINATOR_EMAIL")
         self.public_url = settings.get(config, "PUBLIC_URL").rstrip("/")
         self.secret = settings.get(config, "AUTH_SECRET")
         self.first_retry = timedelta(seconds=float(settings.get(config, "NOTIFY_RETRY_SECONDS")))
@@ -98,8 +100,10 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
     @consumes("registry", "organisation_registered")
     def on_organisation_registered(self, env, org):
         self.store.record_contact(org)
-        self._to_organisation(env, org, "questionnaire_received", {"organisation": org})
+        # only those who filled in the questionnaire asked to register: an organisation a
+        # coordinator added or imported is not thanked for something it never did
         if org.get("source") == "questionnaire":
+            self._to_organisation(env, org, "questionnaire_received", {"organisation": org})
             self._to_reviewers(env, org)
 
     @consumes("registry", "organisation_updated")
@@ -117,6 +121,26 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
     @consumes("registry", "organisation_suspended")
     def on_organisation_suspended(self, env, org):
         self.store.record_contact(org)
+
+    @consumes("registry", "registration_repeated")
+    def on_registration_repeated(self, env, attempt):
+        """The questionnaire named a registered organisation: tell its registered address
+        (the public answer did not), at most once a day, so it cannot be used to flood it."""
+        org_id = attempt["organisation_id"]
+        contact = self.store.contact(org_id) or {}
+        if not contact.get("email"):
+            return
+        context = {
+            "organisation": {"id": org_id, "name": contact.get("name") or ""},
+            "matched": attempt["matched"],
+        }
+        self._queue(
+            f"registration_repeated.{org_id}.{env['occurred_at'][:10]}",
+            contact,
+            "registration_repeated",
+            context,
+            organisation_id=org_id,
+        )
 
     # -- matches ---------------------------------------------------------------------
     @consumes("matching", "match_proposed")
@@ -317,17 +341,24 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
 
     # -- helpers -----------------------------------------------------------------------
     def _to_reviewers(self, env, org: dict) -> None:
-        """A questionnaire awaits review: tell the coordinators who follow its domains."""
+        """A questionnaire awaits review: tell the coordinators who follow its domains or
+        its offers' domains; COORDINATOR_EMAIL when nobody does, so none waits unseen."""
+        summary = domain.review_summary(org)
         reviewers = {}
-        for domain_slug in org.get("domains") or []:
+        for domain_slug in summary["domains"]:
             for sub in self.store.subscribers(domain_slug):
                 reviewers[sub["_id"]] = sub
+        if not reviewers and self.postman.coordinator_email:
+            reviewers["coordinator"] = {
+                "_id": "coordinator",
+                "email": self.postman.coordinator_email,
+                "name": "",
+                "language": "lv",
+            }
         for sub in reviewers.values():
             context = {
-                "organisation": {
-                    k: org.get(k) for k in ("id", "name", "domains", "regions", "held_offers")
-                },
-                "subscriber": sub,
+                "organisation": summary,
+                "subscriber": {k: sub.get(k) for k in ("name", "language")},
                 "public_url": self.postman.public_url,
             }
             self._queue(
@@ -335,6 +366,7 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
                 {"email": sub["email"], "preferred_language": sub["language"]},
                 "questionnaire_review",
                 context,
+                about_organisation=org["id"],
             )
 
     def _to_organisation(self, env, org: dict, template: str, context: dict) -> None:
@@ -351,6 +383,7 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         context: dict,
         hold: bool = False,
         organisation_id: str | None = None,
+        about_organisation: str | None = None,
         reply_to: str | None = None,
         digest_holder: str | None = None,
     ) -> None:
@@ -366,6 +399,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
             organisation_id=organisation_id,
         )
         note["message_id"] = mail.message_id(key, self.postman.sender)
+        if about_organisation:  # written to someone else about it: erasure finds it here
+            note["about_organisation"] = about_organisation
         if hold:  # whose digest it waits for
             note["digest_holder"] = digest_holder or organisation_id or contact["email"]
         if self.store.enqueue(note) and not hold:

@@ -15,6 +15,7 @@ class NotificationStore(Store):
         super().ensure_indexes()
         self.db.notifications.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         self.db.notifications.create_index([("organisation_id", ASCENDING), ("status", ASCENDING)])
+        self.db.notifications.create_index([("about_organisation", ASCENDING)])
         self.db.reminders.create_index([("status", ASCENDING), ("remind_at", ASCENDING)])
         self.db.subscriptions.create_index([("email", ASCENDING)], unique=True)
         self.db.notifications.create_index([("created_at", ASCENDING)])
@@ -210,6 +211,16 @@ class NotificationStore(Store):
             {"organisation_id": org_id},
             {"$set": {"recipient": "erased", "context": {}, "reply_to": None}},
         )
+        # messages to others about it (a coordinator's review): the recipient stays, what
+        # they said of the organisation goes; older ones are known by their context
+        for about in ({"about_organisation": org_id}, {"context.organisation.id": org_id}):
+            self.db.notifications.update_many(
+                {**about, "status": {"$in": ["pending", "held"]}},
+                {"$set": {"status": "failed", "last_error": "the organisation's data was erased"}},
+            )
+            self.db.notifications.update_many(
+                about, {"$set": {"context": {"organisation": {"id": org_id, "erased": True}}}}
+            )
         self.db.reminders.delete_many({"match.organisation_id": org_id})
 
     def contact(self, org_id: str) -> dict | None:

@@ -144,6 +144,12 @@ def edit_offer(
     return updated
 
 
+def forget_offer_text(offer: dict, now: datetime) -> dict:
+    """An erased organisation's offer: its description goes (it may name a person or
+    give a phone number); domain, title, capacity and what was delivered stay."""
+    return {**offer, "description": "", "updated_at": iso(now), "forced": False}
+
+
 def apply_allocation(offer: dict, allocated: int) -> dict:
     """Matching's count of what it holds against the offer; the rest is free.
 

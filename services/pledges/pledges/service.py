@@ -165,13 +165,36 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):
         """Offers sent with the questionnaire go on the wall once the sender is verified."""
+        erased = self.store.is_erased(org["id"])  # its erasure may have overtaken this
         for number, held in enumerate(org.get("held_offers") or []):
             offer_id = "off_" + hashlib.sha256(f"{org['id']}:{number}".encode()).hexdigest()[:24]
             data = {**held, "organisation_id": org["id"]}
             fields = api.iso_dates(api.load(api.OfferIn(), data))
             offer = domain.pledge_offer(fields, offer_id, utcnow())
+            if erased:
+                offer = domain.forget_offer_text(offer, utcnow())
             self.store.insert_once("offers", offer, ["offer_pledged"])
             self.store.publish(self.dispatch, "offers", offer_id)
+
+    @consumes("registry", "organisation_updated")
+    def on_organisation_updated(self, env, org):
+        """Erasure: the organisation's offers keep their domain, title, capacity and
+        history (the commitment document counts them), but not their description, free
+        text that may name a person; offer_updated lets every copy forget it too."""
+        if not org.get("erased"):
+            return
+        self.store.note_erased(org["id"])
+        for offer_id in self.store.offer_ids_of(org["id"]):
+
+            def attempt(offer_id=offer_id):
+                offer = self.store.get_offer(offer_id)
+                if not offer.get("description"):
+                    return None
+                forgotten = domain.forget_offer_text(offer, utcnow())
+                return self.store.replace("offers", forgotten, ["offer_updated"])
+
+            if retry_stale(attempt) is not None:
+                self.store.publish(self.dispatch, "offers", offer_id)
 
     # -- what matching tells us ------------------------------------------------------
     @consumes("matching", "match_proposed")

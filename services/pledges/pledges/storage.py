@@ -23,6 +23,19 @@ class PledgeStore(Store):
     def get_need(self, need_id: str) -> dict:
         return self.get_doc("needs", need_id, "need")
 
+    # -- erased organisations -------------------------------------------------------
+    def note_erased(self, org_id: str) -> None:
+        try:
+            self.db.erased_organisations.insert_one({"_id": org_id})
+        except DuplicateKeyError:
+            pass
+
+    def is_erased(self, org_id: str) -> bool:
+        return self.db.erased_organisations.find_one({"_id": org_id}) is not None
+
+    def offer_ids_of(self, org_id: str) -> list[str]:
+        return [o["_id"] for o in self.db.offers.find({"organisation_id": org_id}, {"_id": 1})]
+
     # -- matching's view ---------------------------------------------------------------
     def matches_of(self, need_id: str) -> list[dict]:
         return list(self.db.matches.find({"need_id": need_id}).sort("_id", ASCENDING))
