@@ -63,7 +63,10 @@ def response_for(exc: BaseException) -> Response:
     if isinstance(exc, TiltsError):
         return error_response(exc.status, exc.code, exc.message, exc.details)
     if isinstance(exc, RequestEntityTooLarge):
-        return error_response(413, "too_large", f"the body is larger than {MAX_BODY} bytes")
+        limit = getattr(exc, "limit", MAX_BODY)
+        return error_response(
+            413, "too_large", f"the body is larger than {limit} bytes", {"limit": limit}
+        )
     if isinstance(exc, RequestRedirect):  # /api//needs: the one URL, as a Location
         rv = error_response(exc.code, "moved", f"this is at {exc.new_url}", {"to": exc.new_url})
         rv.headers["Location"] = exc.new_url
@@ -98,6 +101,10 @@ class JsonErrorsApp:
         self.origins = {o.strip().rstrip("/") for o in origins.split(",") if o.strip()}
 
     def __call__(self, environ, start_response):
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # eventlet de-chunks the body and ends it: werkzeug may read it (up to the cap)
+            # instead of taking a body without Content-Length for an empty one
+            environ["wsgi.input_terminated"] = True
         request = Request(environ, shallow=True)
         request.max_content_length = MAX_BODY
         origin = request.headers.get("Origin", "").rstrip("/")
@@ -185,6 +192,25 @@ def read_json(request) -> dict:
             {"_body": ["contains a lone surrogate (such as \\ud800), which is not text"]},
         ) from exc
     return data
+
+
+class TooLarge(RequestEntityTooLarge):
+    """A body over a route's own cap, smaller than MAX_BODY: the answer names that cap."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+
+def read_capped(request, limit: int) -> bytes:
+    """The body, or TooLarge(limit) when it is (or would read) longer than `limit`."""
+    if (request.content_length or 0) > limit:
+        raise TooLarge(limit)
+    request.max_content_length = min(limit, request.max_content_length or limit)
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge as exc:
+        raise TooLarge(limit) from exc
 
 
 class UnsupportedMedia(TiltsError):

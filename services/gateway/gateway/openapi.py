@@ -52,10 +52,6 @@ class MatchPage(Schema):
     next = fields.String(allow_none=True)
 
 
-class Reason(Schema):
-    reason = fields.String()
-
-
 # handler name -> (tag, who, request schema, (status, answer schema), query parameters)
 ORG_FILTERS, OFFER_FILTERS = (
     ("domain", "region", "status", "q"),
@@ -66,7 +62,13 @@ DOCS = {
     "parked_events": ("operations", ("admin",), None, (200, None), ()),
     "stats": ("operations", STAFF, None, (200, None), ()),
     "metrics": ("operations", PUBLIC, None, (200, "text/plain"), ()),
-    "questionnaire": ("organisations", PUBLIC, api.QuestionnaireIn, (202, api.Organisation), ()),
+    "questionnaire": (
+        "organisations",
+        PUBLIC,
+        api.QuestionnaireIn,
+        (202, api.QuestionnaireReceipt),
+        (),
+    ),
     "create_organisation": (
         "organisations",
         STAFF,
@@ -75,7 +77,8 @@ DOCS = {
         (),
     ),
     "list_organisations": ("organisations", STAFF, None, (200, OrganisationPage), ORG_FILTERS),
-    "get_organisation": ("organisations", ANYONE, None, (200, api.Organisation), ()),
+    # staff get the detail (held offers, history); an organisation the resource alone
+    "get_organisation": ("organisations", ANYONE, None, (200, api.OrganisationDetail), ()),
     "update_organisation": (
         "organisations",
         ANYONE,
@@ -84,7 +87,7 @@ DOCS = {
         (),
     ),
     "verify_organisation": ("organisations", STAFF, None, (200, api.Organisation), ()),
-    "suspend_organisation": ("organisations", STAFF, Reason, (200, api.Organisation), ()),
+    "suspend_organisation": ("organisations", STAFF, api.SuspendIn, (200, api.Organisation), ()),
     "import_organisations": ("organisations", STAFF, "text/csv", (200, None), ()),
     "export_organisation": ("organisations", ("admin", "organisation"), None, (200, None), ()),
     "erase_organisation": (

@@ -4,6 +4,7 @@ Each command lives in its own module with a `register(subparsers)` function.
 """
 
 import argparse
+import json
 import sys
 
 import requests
@@ -35,12 +36,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except requests.HTTPError as exc:
-        body = exc.response.text[:500] if exc.response is not None else ""
-        print(f"tilts: {exc}\n{body}", file=sys.stderr)
+        print(f"tilts: {_api_error(exc.response)}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - one readable line, not a traceback
         print(f"tilts: {exc}", file=sys.stderr)
         return 1
+
+
+def _api_error(response) -> str:
+    """What the API said went wrong, in its own words (its error body), not requests'."""
+    if response is None:
+        return "no answer from the gateway"
+    try:
+        error = response.json()["error"]
+        details = json.dumps(error.get("details") or {}, ensure_ascii=False)
+        return f"{response.status_code} {error['code']}: {error['message']} {details}"
+    except (ValueError, KeyError, TypeError):
+        return f"{response.status_code}: {response.text[:500]}"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """`tilts import` and `tilts export`: the organisation directory as CSV, HSDS or HXL."""
 
-import csv
-import io
 import json
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
+
+from tilts_contracts.errors import Invalid
 
 from .. import directory
 from .common import api_session
@@ -14,41 +14,61 @@ from .common import api_session
 CHUNK = 50
 
 
-def _chunks(text: str):
-    """The file's header with each run of CHUNK lines, so each request is a valid CSV."""
-    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
-    header, body = lines[0], lines[1:]
-    for start in range(0, len(body), CHUNK):
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(body[start : start + CHUNK])
-        yield start, len(body[start : start + CHUNK]), out.getvalue()
+def _problem(row: dict) -> str:
+    """One report line as a person reads it: where, what, and why."""
+    where = f"line {row['line']}" + (f" ({row['name']})" if row.get("name") else "")
+    if row["result"] == "duplicate":
+        matched = f" by {row['matched']}" if row.get("matched") else ""
+        return f"{where}: duplicate{matched} of {row['existing_id']}"
+    return f"{where}: invalid {json.dumps(row.get('errors'), ensure_ascii=False)}"
 
 
 def run_import(args, config) -> int:
+    """Read the file here (a bad line is reported with its line number and the rest goes
+    on), then send the readable rows in parts of CHUNK, each a CSV of its own."""
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        print(
+            f"tilts: {args.file} is not UTF-8 ({exc.reason} at byte {exc.start})", file=sys.stderr
+        )
+        return 1
+    try:
+        rows = directory.read_csv(text)
+    except Invalid as exc:
+        details = "; ".join(m for msgs in exc.details.values() for m in msgs)
+        print(f"tilts: {args.file}: {exc.message}: {details}", file=sys.stderr)
+        return 1
     session, base = api_session(config, "coordinator")
-    text = Path(args.file).read_text(encoding="utf-8-sig")
-    total = max(len(text.splitlines()) - 1, 0)
     summary = {"created": 0, "duplicate": 0, "invalid": 0}
     problems = []
-    with tqdm(total=total, unit="row", desc="importing", disable=args.quiet) as bar:
-        for offset, count, chunk in _chunks(text):
+    readable = [r for r in rows if "_error" not in r]
+    with tqdm(total=len(rows), unit="row", desc="importing", disable=args.quiet) as bar:
+        for row in rows:
+            if "_error" in row:
+                summary["invalid"] += 1
+                problems.append(
+                    {"result": "invalid", "line": row["_line"], "errors": row["_error"]}
+                )
+                bar.update(1)
+        for start in range(0, len(readable), CHUNK):
+            part = readable[start : start + CHUNK]
             reply = session.post(
                 f"{base}/api/organisations/import",
-                data=chunk.encode("utf-8"),
+                data=directory.write_csv(part).encode("utf-8"),
                 headers={"Content-Type": "text/csv"},
                 timeout=300,
             )
             reply.raise_for_status()
-            for row in reply.json()["rows"]:
-                summary[row["result"]] += 1
-                if row["result"] != "created":
-                    problems.append({**row, "row": row["row"] + offset})
-            bar.update(count)
-    for row in problems:
-        detail = row.get("existing_id") or json.dumps(row.get("errors"), ensure_ascii=False)
-        print(f"row {row['row']}: {row['result']} {detail}")
+            for line in reply.json()["rows"]:
+                # the part's n-th row is this file's row that starts on part[n-1]["_line"]
+                line = {**line, "line": part[line["row"] - 1]["_line"]}
+                summary[line["result"]] += 1
+                if line["result"] != "created":
+                    problems.append(line)
+            bar.update(len(part))
+    for row in sorted(problems, key=lambda r: r["line"]):
+        print(_problem(row))
     print(
         f"created {summary['created']}, duplicate {summary['duplicate']}, "
         f"invalid {summary['invalid']}"
@@ -74,7 +94,13 @@ def run_export(args, config) -> int:
     organisations = _all(session, base, "/api/organisations")
     if args.format == "hsds":
         offers = _all(session, base, "/api/offers")
-        text = json.dumps(directory.hsds(organisations, offers), ensure_ascii=False, indent=2)
+        document = directory.hsds(
+            organisations,
+            offers,
+            include_unverified=args.include_unverified,
+            include_private=args.include_private,
+        )
+        text = json.dumps(document, ensure_ascii=False, indent=2)
     elif args.format == "hxl":
         text = directory.hxl(organisations)
     else:
@@ -95,4 +121,12 @@ def register(sub) -> None:
     exp = sub.add_parser("export", help="export the directory as HSDS 3.0 JSON, HXL or CSV")
     exp.add_argument("--format", choices=("hsds", "hxl", "csv"), default="hsds")
     exp.add_argument("--output", "-o", default="-", help="file to write (default: stdout)")
+    exp.add_argument(
+        "--include-unverified",
+        action="store_true",
+        help="hsds: also pending and suspended organisations (their services inactive)",
+    )
+    exp.add_argument(
+        "--include-private", action="store_true", help="hsds: also offers that are not public"
+    )
     exp.set_defaults(run=run_export)

@@ -1,32 +1,82 @@
 """The directory of organisations (registry)."""
 
-from werkzeug.exceptions import RequestEntityTooLarge
-
+from tilts_contracts import taxonomy
 from tilts_contracts.clock import new_id
-from tilts_contracts.errors import Forbidden, Invalid
+from tilts_contracts.errors import Forbidden, Invalid, TiltsError
 
 from .. import directory
-from ..http import TooManyRequests, UnsupportedMedia, json_response, read_json, route
+from ..http import (
+    TooLarge,
+    TooManyRequests,
+    UnsupportedMedia,
+    json_response,
+    read_capped,
+    read_json,
+    route,
+)
 from ..ratelimit import Limit
 from .base import Routes, checked_id, creation_id, list_args
 
 QUESTIONNAIRE_LIMIT = Limit("20/hour", "questionnaire")
 QUESTIONNAIRE_MAX_BODY = 64 * 1024
+# one request's rows: answered well within the RPC timeout; `tilts import` sends parts
+MAX_IMPORT_ROWS = 1000
+# the same words whatever the directory holds: the public must not learn who is in it
+RECEIVED = {
+    "lv": "Paldies! Anketa saņemta. Turpmāko ziņu nosūtīsim pa e-pastu.",
+    "en": "Thank you: your questionnaire was received. We will let you know by email.",
+}
+ORG_STATUSES = ("pending", "verified", "suspended")
+
+
+class TooManyRows(TiltsError):
+    code = "too_large"
+    status = 413
+
+
+def _actor(who) -> str:
+    """Who the audit trail names: the token's subject, or which organisation it was."""
+    if who.role == "organisation" and who.sub == who.role:
+        return f"organisation:{who.org}"
+    return who.sub
+
+
+def _check_filters(filters: dict) -> dict:
+    """Unknown filter values are a 400 naming the filter, not an empty list."""
+    known = {
+        "domain": taxonomy.DOMAINS,
+        "region": taxonomy.OFFER_REGIONS,
+        "status": ORG_STATUSES,
+    }
+    problems = {
+        key: [f"unknown {key} {filters[key][:40]!r}; one of {', '.join(sorted(known[key]))}"]
+        for key in known
+        if key in filters and filters[key] not in known[key]
+    }
+    if len(filters.get("q", "")) > 200:
+        problems["q"] = ["at most 200 characters"]
+    if problems:
+        raise Invalid(f"invalid filters: {', '.join(sorted(problems))}", problems)
+    return filters
 
 
 class OrganisationRoutes(Routes):
     @route("POST", "/api/questionnaire")
     def questionnaire(self, request):
-        """Public: an organisation describes itself and its offers; 202, pending review."""
+        """Public: an organisation describes itself and its offers; 202, pending review.
+
+        The answer is the same whether or not the email or name is registered already,
+        and names no id: the registered address is told by email instead."""
         if (request.content_length or 0) > QUESTIONNAIRE_MAX_BODY:
-            raise RequestEntityTooLarge()
+            raise TooLarge(QUESTIONNAIRE_MAX_BODY)
         # the peer address: X-Forwarded-For is not trusted (anyone can send it)
         if not QUESTIONNAIRE_LIMIT.allow(request.remote_addr or "?"):
             raise TooManyRequests("too many questionnaires from this address; try again later")
+        read_capped(request, QUESTIONNAIRE_MAX_BODY)  # a chunked body has no length to check
         data = read_json(request)
         org_id = new_id("org")
-        submitted = self._rpc("registry", "submit_questionnaire", data, org_id)
-        return json_response(submitted, 202)
+        receipt = self._rpc("registry", "submit_questionnaire", data, org_id)
+        return json_response({**receipt, "message": RECEIVED}, 202)
 
     @route("POST", "/api/organisations/import")
     def import_organisations(self, request):
@@ -39,7 +89,14 @@ class OrganisationRoutes(Routes):
         except UnicodeDecodeError as exc:
             raise Invalid("the CSV is not UTF-8", {"_file": [str(exc)]}) from exc
         rows = directory.read_csv(text)
-        readable = [r for r in rows if "_error" not in r]
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise TooManyRows(
+                f"this file has {len(rows)} rows; one request takes at most {MAX_IMPORT_ROWS}. "
+                "Use `tilts import FILE`, which sends a file of any size in parts, "
+                "or split the file",
+                {"_file": [f"{len(rows)} rows, at most {MAX_IMPORT_ROWS} a request"]},
+            )
+        readable = [directory.fields_of(r) for r in rows if "_error" not in r]
         results = iter(self._rpc("registry", "import_rows", readable, who.sub, timeout=120))
         report = []
         for number, row in enumerate(rows, start=1):
@@ -48,7 +105,10 @@ class OrganisationRoutes(Routes):
                 if "_error" not in row
                 else {"result": "invalid", "errors": row["_error"]}
             )
-            report.append({**line, "row": number})
+            # `line`: where the row starts in the file (the header is line 1), as an
+            # editor or a spreadsheet numbers it; `row`: its place among the data rows
+            named = {"name": row["name"]} if row.get("name") else {}
+            report.append({**line, "row": number, "line": row["_line"], **named})
         summary = {
             k: sum(1 for r in report if r["result"] == k)
             for k in ("created", "duplicate", "invalid")
@@ -62,14 +122,22 @@ class OrganisationRoutes(Routes):
         if not (who.role == "admin" or (who.role == "organisation" and who.org == org_id)):
             raise Forbidden("only an admin or the organisation itself")
         held = self._rpc("registry", "export_organisation", checked_id(org_id))
-        held["offers"] = self._rpc(
-            "pledges", "list_offers", {"organisation_id": org_id}, 500, None
-        )["items"]
-        held["matches"] = self._rpc(
-            "matching", "list_matches", {"organisation_id": org_id}, 500, None
-        )["items"]
+        mine = {"organisation_id": org_id}
+        held["offers"] = self._every("pledges", "list_offers", mine)
+        held["matches"] = self._every("matching", "list_matches", mine)
+        held["notifications"] = self._every("notify", "list_notifications", mine)
         held["notification_preferences"] = self._rpc("notify", "get_preferences", org_id)
         return json_response(held)
+
+    def _every(self, service: str, method: str, filters: dict) -> list:
+        """Every item of a listing, page after page (an export leaves nothing out)."""
+        items, cursor = [], None
+        while True:
+            page = self._rpc(service, method, filters, 500, cursor)
+            items += page["items"]
+            cursor = page["next"]
+            if not cursor:
+                return items
 
     @route("DELETE", "/api/organisations/<org_id>")
     def erase_organisation(self, request, org_id):
@@ -78,7 +146,7 @@ class OrganisationRoutes(Routes):
         if not (who.role == "admin" or (who.role == "organisation" and who.org == org_id)):
             raise Forbidden("only an admin or the organisation itself")
         return json_response(
-            self._rpc("registry", "erase_organisation", checked_id(org_id), who.sub)
+            self._rpc("registry", "erase_organisation", checked_id(org_id), _actor(who))
         )
 
     @route("POST", "/api/organisations")
@@ -93,18 +161,22 @@ class OrganisationRoutes(Routes):
     def list_organisations(self, request):
         self._caller(request, "admin", "coordinator")
         filters, limit, cursor = list_args(request, ("domain", "region", "status", "q"))
+        _check_filters(filters)
         return json_response(self._rpc("registry", "list_organisations", filters, limit, cursor))
 
     @route("GET", "/api/organisations/<org_id>")
     def get_organisation(self, request, org_id):
-        self._caller(request).require_org_or_staff(org_id)
-        return json_response(self._rpc("registry", "get_organisation", checked_id(org_id)))
+        """The organisation; staff also see the offers it sent with the questionnaire
+        (held until verification) and its history, so they never verify blind."""
+        who = self._caller(request).require_org_or_staff(org_id)
+        method = "get_organisation_detail" if who.is_staff else "get_organisation"
+        return json_response(self._rpc("registry", method, checked_id(org_id)))
 
     @route("PATCH", "/api/organisations/<org_id>")
     def update_organisation(self, request, org_id):
         who = self._caller(request).require_org_or_staff(org_id)
         changes = read_json(request)
-        org = self._rpc("registry", "update_organisation", checked_id(org_id), changes, who.sub)
+        org = self._rpc("registry", "update_organisation", checked_id(org_id), changes, _actor(who))
         return json_response(org)
 
     @route("POST", "/api/organisations/<org_id>/verify")
@@ -117,8 +189,6 @@ class OrganisationRoutes(Routes):
     @route("POST", "/api/organisations/<org_id>/suspend")
     def suspend_organisation(self, request, org_id):
         who = self._caller(request, "admin", "coordinator")
-        reason = read_json(request).get("reason", "") if request.get_data() else ""
-        org = self._rpc(
-            "registry", "suspend_organisation", checked_id(org_id), who.sub, str(reason)
-        )
+        body = read_json(request) if request.get_data() else {}
+        org = self._rpc("registry", "suspend_organisation", checked_id(org_id), who.sub, body)
         return json_response(org)
