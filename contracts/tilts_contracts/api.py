@@ -71,11 +71,15 @@ class StrictBoolean(fields.Boolean):
 # (right-to-left overrides, zero-width spaces, BOMs) only hides what a text says
 ALLOWED_FORMAT = {"\u200c", "\u200d"}
 LINE_BREAKS = {"\n", "\r", "\t"}
+BAD = ("Cc", "Cf", "Cs")
+ONE_LINE_BAD = (*BAD, "Zl", "Zp")  # U+2028, U+2029
 
 
 class Text(fields.String):
     """A string with no control or invisible formatting characters (a NUL, an RTL
-    override); `strip` trims the ends, `lines` allows line breaks and tabs."""
+    override); `strip` trims the ends, `lines` allows line breaks and tabs. Without
+    `lines`, the Unicode line and paragraph separators are refused too: a title goes
+    into an email's Subject, which is one line."""
 
     def __init__(self, *args, strip: bool = True, lines: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +92,8 @@ class Text(fields.String):
             {
                 f"U+{ord(c):04X}"
                 for c in text
-                if unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in allowed
+                if unicodedata.category(c) in (BAD if self.lines else ONE_LINE_BAD)
+                and c not in allowed
             }
         )
         if bad:
@@ -209,12 +214,12 @@ def _check_period(data: dict, start: str, end: str) -> None:
 class OfferIn(Strict):
     organisation_id = fields.String(required=True, validate=ID)
     domain = fields.String(required=True, validate=codes(taxonomy.DOMAINS, "domain"))
-    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    title = Text(required=True, validate=validate.Length(min=2, max=200))
+    description = Text(load_default="", lines=True, validate=validate.Length(max=5000))
     capacity = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=1_000_000)
     )
-    unit = fields.String(load_default="", validate=validate.Length(max=60))
+    unit = Text(load_default="", validate=validate.Length(max=60))
     regions = code_list(taxonomy.OFFER_REGIONS, "region", required=True, min_items=1)
     languages = fields.List(
         fields.String(
@@ -269,8 +274,8 @@ class Offer(Dumped):
 # -- needs ---------------------------------------------------------------------
 class NeedIn(Strict):
     domain = fields.String(required=True, validate=codes(taxonomy.DOMAINS, "domain"))
-    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    title = Text(required=True, validate=validate.Length(min=2, max=200))
+    description = Text(load_default="", lines=True, validate=validate.Length(max=5000))
     region = fields.String(required=True, validate=codes(taxonomy.REGIONS, "region"))
     languages = fields.List(
         fields.String(
@@ -284,7 +289,7 @@ class NeedIn(Strict):
     )
     urgency = fields.String(load_default="normal", validate=codes(taxonomy.URGENCIES, "urgency"))
     needed_by = fields.Date(load_default=None, allow_none=True)
-    case_ref = fields.String(load_default="", validate=validate.Length(max=40))
+    case_ref = Text(load_default="", validate=validate.Length(max=40))
 
 
 class Match(Dumped):
@@ -354,7 +359,7 @@ class Subscription(Strict):
     """A coordinator who wants gap alerts for some domains."""
 
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(load_default="", validate=validate.Length(max=200))
+    name = Text(load_default="", validate=validate.Length(max=200))
     language = fields.String(load_default="lv", validate=validate.OneOf(taxonomy.UI_LANGUAGES))
     domains = code_list(taxonomy.DOMAINS, "domain", required=True)
     # gap alerts one by one, or gathered into one email a day

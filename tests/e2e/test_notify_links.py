@@ -167,3 +167,19 @@ def test_an_answer_to_the_email_reaches_the_coordinator_who_posted_the_need(stac
     again = coordinator.post(f"{stack.url}/api/notifications/{note['id']}/resend")
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
     coordinator.post(f"{stack.url}/api/needs/{need['id']}/cancel")
+
+
+def test_a_title_with_a_line_break_is_refused_at_the_door_naming_the_field(stack):
+    coordinator = api(stack)
+    for breaking in ("\n", "\u2028"):
+        reply = coordinator.post(
+            f"{stack.url}/api/needs",
+            json={
+                "domain": "legal",
+                "title": f"Ārsts bērnam{breaking}otrā rindā",
+                "region": "kurzeme",
+                "quantity": 1,
+            },
+        )
+        assert reply.status_code == 400, reply.text
+        assert "title" in reply.json()["error"]["details"]

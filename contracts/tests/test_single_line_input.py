@@ -1,0 +1,48 @@
+"""Titles, units, case references and names go into email subjects and headers: one
+line, no control characters, refused at the door with the field named (audit H1)."""
+
+import pytest
+
+from tilts_contracts import api
+from tilts_contracts.errors import Invalid
+
+NEED = {"domain": "health", "title": "Ārsts bērnam", "region": "riga", "quantity": 1}
+OFFER = {
+    "organisation_id": "org_0123456789abcdef",
+    "domain": "health",
+    "title": "Ārsta konsultācijas",
+    "capacity": 2,
+    "regions": ["riga"],
+}
+
+
+@pytest.mark.parametrize("breaking", ["\n", "\r\n", "\u2028", "\u2029", "\x85", "\x00", "\t"])
+@pytest.mark.parametrize(
+    "schema, body, field",
+    [
+        (api.NeedIn, NEED, "title"),
+        (api.NeedIn, NEED, "case_ref"),
+        (api.OfferIn, OFFER, "title"),
+        (api.OfferIn, OFFER, "unit"),
+        (api.Subscription, {"email": "k@example.org", "domains": ["health"]}, "name"),
+    ],
+)
+def test_a_line_break_in_a_one_line_field_is_refused_naming_it(schema, body, field, breaking):
+    with pytest.raises(Invalid) as refused:
+        api.load(schema(), {**body, field: f"Ārsts bērnam{breaking}otrā rindā"})
+    assert field in refused.value.details
+
+
+def test_descriptions_keep_their_lines_and_titles_their_letters():
+    need = api.load(
+        api.NeedIn(),
+        {
+            **NEED,
+            "title": "  Ģimenes ārsts (ZWJ: 👩\u200d⚕️)  ",
+            "description": "Divi bērni.\nOtrs.",
+        },
+    )
+    assert need["title"] == "Ģimenes ārsts (ZWJ: 👩\u200d⚕️)"
+    assert need["description"] == "Divi bērni.\nOtrs."
+    with pytest.raises(Invalid):
+        api.load(api.NeedIn(), {**NEED, "description": "a\u202eb"})  # right-to-left override
