@@ -79,10 +79,11 @@ DOCS = {
     "list_organisations": ("organisations", STAFF, None, (200, OrganisationPage), ORG_FILTERS),
     # staff get the detail (held offers, history); an organisation the resource alone
     "get_organisation": ("organisations", ANYONE, None, (200, api.OrganisationDetail), ()),
+    # a PATCH changes only the fields it sends: partial schemas, nothing required
     "update_organisation": (
         "organisations",
         ANYONE,
-        api.OrganisationIn,
+        api.OrganisationIn(partial=True),
         (200, api.Organisation),
         (),
     ),
@@ -100,7 +101,7 @@ DOCS = {
     "pledge_offer": ("offers", ANYONE, api.OfferIn, (201, api.Offer), ()),
     "list_offers": ("offers", ANYONE, None, (200, OfferPage), OFFER_FILTERS),
     "get_offer": ("offers", ANYONE, None, (200, api.Offer), ()),
-    "update_offer": ("offers", ANYONE, api.OfferEdit, (200, api.Offer), ("force",)),
+    "update_offer": ("offers", ANYONE, api.OfferEdit(partial=True), (200, api.Offer), ("force",)),
     "withdraw_offer": ("offers", ANYONE, None, (200, api.Offer), ("force",)),
     "post_need": ("needs", STAFF, api.NeedIn, (201, api.Need), ()),
     "list_needs": (
@@ -111,7 +112,7 @@ DOCS = {
         ("domain", "region", "status", "urgency"),
     ),
     "get_need": ("needs", STAFF, None, (200, api.Need), ()),
-    "update_need": ("needs", STAFF, api.NeedIn, (200, api.Need), ()),
+    "update_need": ("needs", STAFF, api.NeedIn(partial=True), (200, api.Need), ()),
     "cancel_need": ("needs", STAFF, None, (200, api.Need), ()),
     "list_matches": (
         "matches",
@@ -152,6 +153,12 @@ ERRORS = {
     413: "too_large",
     503: "unavailable",
 }
+# pages whose refusals are pages too (a link that expired, was used, or was never ours)
+HTML_ERRORS = {
+    "respond_page": (404, 410),
+    "respond_action": (400, 404, 409, 410),
+    "digest_off": (404,),
+}
 PARAM = re.compile(r"<(?:(any)\(([^)]*)\):)?([a-z_]+)>")
 
 
@@ -181,13 +188,20 @@ def _path(url: str) -> tuple[str, list[dict]]:
     return PARAM.sub(swap, url), params
 
 
+def schema_name(schema) -> str:
+    """A component's name: the schema's class, with Patch for its partial form."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return name + "Patch" if getattr(schema, "partial", False) is True else name
+
+
 @cache
 def document(service_cls, server_url: str = "/") -> dict:
     spec = APISpec(
         title="Tilts API",
         version="1.0.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
         info={
             "description": "Coordinating help for refugee reception: "
             "organisations, offers, needs, matches."
@@ -229,7 +243,7 @@ def document(service_cls, server_url: str = "/") -> dict:
         if who:
             operation["security"] = [{"bearer": []}]
             operation["description"] = "Who may call: " + ", ".join(who) + "."
-        if isinstance(body, type):
+        if isinstance(body, (type, Schema)):
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": body}},
@@ -268,6 +282,11 @@ def document(service_cls, server_url: str = "/") -> dict:
             operation["responses"][str(code)] = {
                 "description": label,
                 "content": {"application/json": {"schema": "Error"}},
+            }
+        for code in HTML_ERRORS.get(name, ()):
+            operation["responses"][str(code)] = {
+                "description": "a page saying what is wrong",
+                "content": {"text/html": {"schema": {"type": "string"}}},
             }
         named.add((path, name))
         paths.setdefault(path, {})[verb.lower()] = operation

@@ -31,3 +31,27 @@ def test_bodies_and_answers_come_from_the_marshmallow_schemas():
         "required": True,
         "schema": {"type": "string", "enum": ["accept", "decline", "fulfil"]},
     } in answer
+
+
+def test_a_patch_body_is_partial_so_a_client_sends_only_what_changes():
+    spec = document(GatewayService)
+    schemas = spec["components"]["schemas"]
+    for path, name, full in [
+        ("/api/organisations/{org_id}", "OrganisationInPatch", "OrganisationIn"),
+        ("/api/needs/{need_id}", "NeedInPatch", "NeedIn"),
+        ("/api/offers/{offer_id}", "OfferEditPatch", "OfferEdit"),
+    ]:
+        body = spec["paths"][path]["patch"]["requestBody"]["content"]["application/json"]
+        assert body["schema"] == {"$ref": f"#/components/schemas/{name}"}
+        assert "required" not in schemas[name]
+        assert set(schemas[name]["properties"]) == set(schemas[full]["properties"])
+    assert schemas["NeedIn"]["required"]  # a create still names what it needs
+
+
+def test_link_pages_refuse_with_pages():
+    spec = document(GatewayService)
+    for path, verb in [("/respond/{token}", "get"), ("/respond/{token}", "post")]:
+        assert "text/html" in spec["paths"][path][verb]["responses"]["404"]["content"]
+    assert "text/html" in spec["paths"]["/respond/{token}"]["post"]["responses"]["409"]["content"]
+    digest_off = spec["paths"]["/notifications/digest-off/{token}"]["get"]["responses"]
+    assert "text/html" in digest_off["404"]["content"]
