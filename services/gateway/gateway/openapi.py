@@ -143,7 +143,15 @@ DOCS = {
     "respond_action": ("pages", PUBLIC, "form", (200, "text/html"), ("lang",)),
     "openapi": ("operations", PUBLIC, None, (200, None), ()),
 }
-PAGED = {"list_organisations", "list_offers", "list_needs", "list_matches", "list_notifications"}
+PAGED = {
+    "list_organisations",
+    "list_offers",
+    "list_needs",
+    "list_matches",
+    "list_notifications",
+    "list_subscriptions",
+    "parked_events",
+}
 ERRORS = {
     400: "invalid",
     401: "unauthenticated",
