@@ -110,6 +110,9 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         updated = retry_stale(attempt)
         if updated is None:
             return
+        # the copies on its matches keep what was asked, but never text the owner took back
+        # (an erased organisation's offers come here with their description blanked)
+        self.store.refresh_offer_text(offer["id"], offer["title"], offer.get("description"))
         # only a forced cut takes back requests already sent; an unforced one that crossed
         # a proposal on its way leaves the proposal standing (the organisation may decline)
         if updated["remaining"] < 0 and offer["forced"]:

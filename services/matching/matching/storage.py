@@ -391,6 +391,13 @@ class MatchingStore(Store):
     def get_match(self, match_id: str) -> dict:
         return self.get_doc("matches", match_id, "match")
 
+    def refresh_offer_text(self, offer_id: str, title: str, description: str | None) -> None:
+        """Carry an offer's current free text into the copies its matches hold."""
+        self.db.matches.update_many(
+            {"offer_id": offer_id},
+            {"$set": {"offer.title": title, "offer.description": description}},
+        )
+
     def matches_of_need(self, need_id: str) -> list[dict]:
         return list(self.db.matches.find({"need_id": need_id}))
 
