@@ -11,14 +11,17 @@
 import functools
 import logging
 import os
+import socket
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from nameko.events import SERVICE_POOL
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc as nameko_rpc
+from nameko.timer import timer
 from nameko_amqp_retry.decorators import backoff_factory
 from nameko_amqp_retry.events import event_handler
 from pymongo import ASCENDING, MongoClient
@@ -28,6 +31,7 @@ from . import logs, settings
 from .clock import iso, utcnow
 from .errors import NotFound, TiltsError
 from .events import MalformedEvent, envelope, parse
+from .probe import HEARTBEAT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +210,27 @@ class Store:
         self.db.command("ping")
         return True
 
+    # -- handler durations, kept per process so that replicas add up -------------------
+    def save_handler_times(self, process: str, stats: dict[str, dict]) -> None:
+        """This process's running totals, under its own key (one writer per document)."""
+        handlers = [{"handler": h, **v} for h, v in sorted(stats.items())]
+        self.db.handler_times.replace_one(
+            {"_id": process},
+            {"_id": process, "handlers": handlers, "at": iso(utcnow())},
+            upsert=True,
+        )
+
+    def handler_times_total(self) -> dict[str, dict]:
+        """Every process's totals added up: what the whole service has done, a counter
+        that only grows however many replicas come and go."""
+        total: dict[str, dict] = {}
+        for doc in self.db.handler_times.find({}):
+            for entry in doc.get("handlers", []):
+                t = total.setdefault(entry["handler"], {"count": 0, "seconds": 0.0})
+                t["count"] += entry["count"]
+                t["seconds"] = round(t["seconds"] + entry["seconds"], 6)
+        return total
+
 
 def _event(event: str | tuple[str, dict], doc: dict) -> dict:
     """An event type alone carries the document as its payload; a pair names its own."""
@@ -246,11 +271,31 @@ class MongoDatabase(DependencyProvider):
         return self.store_class(self.db, self.exit_after)
 
 
+class Heartbeat(DependencyProvider):
+    """The process's heartbeat file (HEARTBEAT_FILE; none when it is empty)."""
+
+    def setup(self):
+        self.path = settings.get(self.container.config, "HEARTBEAT_FILE")
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def beat(self) -> None:
+        if self.path:
+            with open(self.path, "a"):
+                pass
+            os.utime(self.path)
+
+
 class HandlerTimes:
     """How long this process's event handlers took: count and total seconds each."""
 
     def __init__(self):
         self.stats: dict[str, list[float]] = {}
+        # host and pid name the process; the random part keeps a restarted container
+        # (same pod name, pid 1 again) from overwriting what its predecessor counted
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.saved: dict[str, dict] = {}
 
     def observe(self, handler: str, seconds: float) -> None:
         entry = self.stats.setdefault(handler, [0, 0.0])
@@ -261,7 +306,7 @@ class HandlerTimes:
         return {h: {"count": c, "seconds": round(s, 6)} for h, (c, s) in self.stats.items()}
 
 
-HANDLER_TIMES = HandlerTimes()  # per process: each worker reports its own
+HANDLER_TIMES = HandlerTimes()  # per process; each saves its own into the service's database
 
 
 # Storage outages are worth waiting out; anything else is a bug to park and show.
@@ -324,19 +369,40 @@ def consumes(source: str, event_type: str):
 
 
 class Operable:
-    """RPCs every backend service answers for operators: health and parked events.
+    """What every backend service does for operators: health and parked events over RPC,
+    a heartbeat file for its container's probe, handler durations summed over replicas.
 
     Mixed into each service class; the service provides `self.store`.
     """
+
+    alive = Heartbeat()
 
     @rpc
     def health(self) -> dict:
         return {"status": "ok" if self.store.ping() else "down"}
 
+    @timer(interval=HEARTBEAT_SECONDS, eager=True)
+    def heartbeat(self):
+        """Touch HEARTBEAT_FILE: only a process whose timers still get workers does, so
+        the liveness probe tests this process, not a sibling, the broker or the database."""
+        self.alive.beat()
+
+    @timer(interval=10)
+    def keep_handler_times(self):
+        """Save this process's handler totals when they have moved."""
+        stats = HANDLER_TIMES.snapshot()
+        if stats != HANDLER_TIMES.saved:
+            self.store.save_handler_times(HANDLER_TIMES.process, stats)
+            HANDLER_TIMES.saved = stats
+
     @rpc
     def handler_times(self) -> dict:
-        """This worker's event-handler durations (count and seconds per handler)."""
-        return HANDLER_TIMES.snapshot()
+        """Event-handler calls and seconds of every worker of this service, added up
+        (this one's as of now, the others' as of their last save, at most 10 s old)."""
+        stats = HANDLER_TIMES.snapshot()
+        self.store.save_handler_times(HANDLER_TIMES.process, stats)
+        HANDLER_TIMES.saved = stats
+        return self.store.handler_times_total()
 
     @rpc
     def parked_events(self, limit: int = 100, before: str | None = None) -> list:

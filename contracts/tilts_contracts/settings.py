@@ -26,6 +26,9 @@ DEFAULTS: dict[str, str] = {
     "NOTIFY_MAX_ATTEMPTS": "8",
     "DIGEST_HOUR": "7",
     "RESPOND_HOURS": "critical=4,high=24,normal=72,low=168",
+    # a file each backend process touches every few seconds: its container's liveness
+    # probe checks the age (empty: none; the images set /tmp/tilts-alive)
+    "HEARTBEAT_FILE": "",
     # tests only: lets matching's clock be moved over RPC
     "TEST_CLOCK": "false",
     # fault injection for tests only: event types after whose write a service exits

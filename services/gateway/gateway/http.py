@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+import time
 
 import eventlet
 from nameko.exceptions import RemoteError, UnknownService
@@ -237,3 +238,25 @@ def call(proxy, method: str, *args, timeout: float, **kwargs):
         raise Unavailable(
             f"{proxy.service_name} is not running", {"service": proxy.service_name}
         ) from exc
+
+
+def call_all(calls: dict, timeout: float) -> dict:
+    """Several RPCs at once, `{key: (proxy, method, *args)}`, under one deadline: each
+    key gets its result, or the exception (Unavailable when nothing came in time). A
+    service that is down costs `timeout` once, not once per service."""
+    pending, results = {}, {}
+    for key, (proxy, method, *args) in calls.items():
+        try:
+            pending[key] = getattr(proxy, method).call_async(*args)
+        except Exception as exc:  # noqa: BLE001 - the broker refused: this one is down
+            results[key] = exc
+    deadline = time.monotonic() + timeout
+    for key, reply in pending.items():
+        try:
+            with eventlet.Timeout(max(deadline - time.monotonic(), 0.001)):
+                results[key] = reply.result()
+        except eventlet.Timeout:
+            results[key] = Unavailable(f"no answer within {timeout:g} s", {"call": str(key)})
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, not raised
+            results[key] = exc
+    return results

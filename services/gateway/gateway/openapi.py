@@ -59,6 +59,7 @@ ORG_FILTERS, OFFER_FILTERS = (
 )
 DOCS = {
     "health": ("operations", PUBLIC, None, (200, None), ()),
+    "health_live": ("operations", PUBLIC, None, (200, None), ()),
     "parked_events": ("operations", ("admin",), None, (200, None), ()),
     "stats": ("operations", STAFF, None, (200, None), ()),
     "metrics": ("operations", PUBLIC, None, (200, "text/plain"), ()),

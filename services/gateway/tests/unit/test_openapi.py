@@ -48,10 +48,11 @@ def test_a_patch_body_is_partial_so_a_client_sends_only_what_changes():
     assert schemas["NeedIn"]["required"]  # a create still names what it needs
 
 
-def test_link_pages_refuse_with_pages():
+def test_link_pages_refuse_with_pages_and_the_probe_route_is_described():
     spec = document(GatewayService)
     for path, verb in [("/respond/{token}", "get"), ("/respond/{token}", "post")]:
         assert "text/html" in spec["paths"][path][verb]["responses"]["404"]["content"]
     assert "text/html" in spec["paths"]["/respond/{token}"]["post"]["responses"]["409"]["content"]
     digest_off = spec["paths"]["/notifications/digest-off/{token}"]["get"]["responses"]
     assert "text/html" in digest_off["404"]["content"]
+    assert "get" in spec["paths"]["/health/live"]
