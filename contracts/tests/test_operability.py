@@ -1,12 +1,62 @@
-"""What admins rely on from every service: probes that test their own pod, handler
-counters that add up across replicas."""
+"""What admins rely on from every service: probes that test their own pod, a refusal to
+start with a secret anyone can read, handler counters that add up across replicas."""
 
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tilts_contracts import messaging, probe
+from tilts_contracts import messaging, probe, settings
+
+ROOT = Path(__file__).parents[2]
+PUBLIC = "https://tilts.example.lv"
+
+
+@pytest.mark.parametrize(
+    "secret, url, refused",
+    [
+        (settings.DEFAULTS["AUTH_SECRET"], PUBLIC, "development default"),
+        ("CHANGE-ME-to-a-long-random-string-of-at-least-32-bytes", PUBLIC, "placeholder"),
+        ("short-but-not-known", PUBLIC, "shorter than 32 bytes"),
+        ("0f4c" * 16, PUBLIC, None),
+        (settings.DEFAULTS["AUTH_SECRET"], "http://localhost:8000", None),
+        (settings.DEFAULTS["AUTH_SECRET"], "http://127.0.0.1:34567", None),
+        (settings.DEFAULTS["AUTH_SECRET"], "http://[::1]:8000", None),
+    ],
+)
+def test_a_secret_anyone_can_read_is_refused_on_a_public_address(secret, url, refused):
+    problem = settings.secret_problem({"AUTH_SECRET": secret, "PUBLIC_URL": url})
+    if refused is None:
+        assert problem is None
+    else:
+        assert refused in problem and url in problem and "\n" not in problem
+
+
+@pytest.mark.parametrize("service", ["registry", "gateway"])
+def test_a_service_will_not_start_with_the_development_secret_in_public(service):
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "AUTH_SECRET"},
+        "PUBLIC_URL": PUBLIC,
+        "MONGO_URI": "mongodb://127.0.0.1:9/",  # refused before anything is reached
+        "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/",
+        "HTTP_PORT": "0",
+    }
+    nameko = str(Path(sys.executable).parent / "nameko")
+    began = time.monotonic()
+    run = subprocess.run(
+        [nameko, "run", "--config", "deploy/nameko.yml", f"{service}.service"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1 and time.monotonic() - began < 30
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("tilts: refusing to start: AUTH_SECRET is the development default")
 
 
 def test_liveness_is_the_age_of_this_process_heartbeat(tmp_path, monkeypatch, capsys):

@@ -271,6 +271,19 @@ class MongoDatabase(DependencyProvider):
         return self.store_class(self.db, self.exit_after)
 
 
+class RefuseKnownSecret(DependencyProvider):
+    """Stops the service at start-up, in one line, when AUTH_SECRET is one anyone can
+    read in the repository and PUBLIC_URL is not a local address."""
+
+    def setup(self):
+        problem = settings.secret_problem(self.container.config)
+        if problem:
+            raise SystemExit(problem)  # `nameko run` prints it and exits 1
+
+    def get_dependency(self, worker_ctx):
+        return None
+
+
 class Heartbeat(DependencyProvider):
     """The process's heartbeat file (HEARTBEAT_FILE; none when it is empty)."""
 
@@ -376,6 +389,7 @@ class Operable:
     """
 
     alive = Heartbeat()
+    known_secret = RefuseKnownSecret()
 
     @rpc
     def health(self) -> dict:

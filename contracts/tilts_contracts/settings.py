@@ -6,6 +6,7 @@ same variables with the same defaults); tools and tests call `from_env()`.
 
 import os
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 DEFAULTS: dict[str, str] = {
     "AMQP_URI": "amqp://guest:guest@localhost:5672/",
@@ -59,3 +60,31 @@ def get(config: Mapping, key: str) -> str:
 
 def flag(config: Mapping, key: str) -> bool:
     return get(config, key).strip().lower() in {"1", "true", "yes", "on"}
+
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def secret_problem(config: Mapping) -> str | None:
+    """Why AUTH_SECRET must not be used where PUBLIC_URL points, or None if it may.
+
+    Anyone can read the development default and the examples' placeholders in the
+    repository and sign tokens with them: fine on a laptop, never on a public address.
+    """
+    secret = get(config, "AUTH_SECRET")
+    public_url = get(config, "PUBLIC_URL")
+    host = (urlsplit(public_url).hostname or "").lower()
+    if host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127."):
+        return None
+    if secret == DEFAULTS["AUTH_SECRET"]:
+        why = "is the development default"
+    elif "change-me" in secret.lower():
+        why = "is a placeholder (CHANGE-ME)"
+    elif len(secret.encode()) < 32:
+        why = "is shorter than 32 bytes"
+    else:
+        return None
+    return (
+        f"tilts: refusing to start: AUTH_SECRET {why}, and PUBLIC_URL {public_url} is not "
+        "a local address; set AUTH_SECRET to a long random string (openssl rand -hex 32)"
+    )

@@ -1,5 +1,6 @@
 # Tilts gateway service. Build from the repository root:
-#   docker build -f deploy/docker/gateway.Dockerfile -t tilts-gateway .
+#   docker build -f deploy/docker/gateway.Dockerfile -t tilts/gateway:TAG .
+# (or `docker compose build`, which tags every image as the manifests name them)
 FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -9,6 +9,7 @@ from nameko.rpc import RpcProxy
 from tilts_contracts import settings
 from tilts_contracts.clock import new_id
 from tilts_contracts.errors import Invalid, NotFound
+from tilts_contracts.messaging import RefuseKnownSecret
 
 from .. import pages
 from ..auth import Caller, caller
@@ -79,6 +80,7 @@ class Routes:
     """Base of the route groups: the dependencies and helpers every handler uses."""
 
     config: Settings = Settings()
+    known_secret = RefuseKnownSecret()  # no start with a secret anyone can read
     registry = RpcProxy("registry")
     pledges = RpcProxy("pledges")
     matching = RpcProxy("matching")
