@@ -107,6 +107,21 @@ def amqp_vhost():
     drop()
 
 
+def eventually(fetch, check, timeout: float = 30, interval: float = 0.2):
+    """Poll `fetch()` until `check(value)` holds or time runs out; returns the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if check(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+@pytest.fixture
+def wait_until():
+    return eventually
+
+
 TEST_SECRET = "integration-test-secret-of-32-bytes-or-more"
 
 

@@ -95,23 +95,6 @@ def client(stack):
     return make
 
 
-def eventually(fetch, check, timeout: float = 30, interval: float = 0.2):
-    """Poll `fetch()` until `check(value)` holds or time runs out; returns the last value."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if check(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
-
-
-@pytest.fixture
-def wait_until():
-    return eventually
-
-
 @pytest.fixture
 def verified_org(stack, client):
     """`verified_org(**fields)`: register and verify an organisation, return it."""

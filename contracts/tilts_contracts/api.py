@@ -252,20 +252,12 @@ class QuestionnaireIn(OrganisationIn):
     )
 
 
-class Offer(Dumped):
+class Offer(HeldOffer):
+    """An offer on the wall: what was pledged, and where it stands."""
+
     id = fields.String()
     organisation_id = fields.String()
-    domain = fields.String()
-    title = fields.String()
-    description = fields.String()
-    capacity = fields.Integer()
     remaining = fields.Integer()
-    unit = fields.String()
-    regions = fields.List(fields.String())
-    languages = fields.List(fields.String())
-    available_from = fields.String(allow_none=True)
-    available_until = fields.String(allow_none=True)
-    public = fields.Boolean()
     status = fields.String()
     created_at = fields.String()
     updated_at = fields.String()

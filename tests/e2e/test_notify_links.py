@@ -4,13 +4,13 @@ used, withdrawn or expired, and replies that reach the coordinator (audit M1, M2
 M6, L10)."""
 
 import re
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
 import requests
 
+from conftest import eventually
 from tilts_contracts.clock import utcnow
 from tilts_contracts.tokens import issue_token, sign_response_link
 
@@ -22,15 +22,6 @@ def api(stack, role="coordinator", org=None, sub=None):
     token = issue_token(stack.secret, role, org=org, sub=sub)
     session.headers["Authorization"] = f"Bearer {token}"
     return session
-
-
-def eventually(fetch, check, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if check(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def organisation_with_offer(stack, language: str, speaks: str) -> tuple[dict, str]:

@@ -1,12 +1,12 @@
 """One need, end to end: organisation -> offer -> need -> email -> one click -> matched."""
 
 import re
-import time
 import uuid
 
 import pytest
 import requests
 
+from conftest import eventually
 from tilts_contracts.tokens import issue_token
 
 pytestmark = pytest.mark.integration
@@ -16,15 +16,6 @@ def api(stack, role="coordinator", org=None):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {issue_token(stack.secret, role, org=org)}"
     return session
-
-
-def eventually(fetch, check, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if check(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def test_a_need_reaches_an_organisation_by_email_and_one_click_matches_it(stack):

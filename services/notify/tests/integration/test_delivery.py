@@ -12,7 +12,7 @@ from nameko.events import event_handler
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from stack import free_port
 
-from conftest import TEST_SECRET, MailSink
+from conftest import TEST_SECRET, MailSink, eventually
 from notify.service import NotifyService
 from tilts_contracts.clock import iso, utcnow
 from tilts_contracts.errors import Conflict, Invalid
@@ -98,15 +98,6 @@ def publish(container, dispatch_event, source, env, handler):
 def outbox(container, **filters) -> list[dict]:
     with entrypoint_hook(container, "list_notifications") as listing:
         return listing(filters, 100, None)["items"]
-
-
-def eventually(fetch, check, timeout=20):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if check(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def propose(container, dispatch_event, match: dict) -> None:
