@@ -65,12 +65,27 @@ def test_the_public_pages_render_in_both_languages(stack, client, verified_org, 
     assert "Psiholoģiskais atbalsts" in wall_lv["text"]
     assert "Pārlūka testa biedrība" in wall_lv["text"]
     assert wall_en["lang"] == "en" and "Resource wall" in wall_en["text"]
+    assert "latviešu, krievu" in wall_lv["text"]  # languages by name, not lv, ru
+    assert "Latvian, Russian" in wall_en["text"]
     assert "Rezultātu pārskats" in dash_lv["text"] and "Dashboard" in dash_en["text"]
     assert "Apņemšanās dokuments" in commit_lv["text"]
     assert "Commitment document" in commit_en["text"]
     assert all(r["labelled"] for r in results)  # every form control has a label
     for name, _ in pages:
         assert (OUTPUT / f"{name}-lv.png").stat().st_size > 1000
+
+
+def test_a_browser_in_english_gets_the_pages_in_english_without_asking(stack, tmp_path):
+    pages = [("wall", "/wall"), ("dashboard", "/dashboard"), ("commitments", "/commitments")]
+    steps = [
+        {"url": f"{stack.url}{path}", "screenshot": str(OUTPUT / f"{name}-en-GB.png")}
+        for name, path in pages
+    ]
+    results = drive(steps, tmp_path, locale="en-GB")  # Accept-Language: en-GB, no ?lang
+    assert [r["lang"] for r in results] == ["en", "en", "en"]
+    wall, dashboard, commitments = results
+    assert "Resource wall" in wall["text"] and "Dashboard" in dashboard["text"]
+    assert "Commitment document" in commitments["text"]
 
 
 def test_the_accept_button_in_the_emailed_page_works(

@@ -1,5 +1,6 @@
 """Who may do what: every protected endpoint against every kind of caller."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -61,6 +62,16 @@ MATRIX = [
         None,
         {"admin": "ok", "coordinator": 403, "own": 403, "other": 403},
     ),
+    ("GET", "/api/admin/stats", None, STAFF_ONLY),
+    # state changes run on throw-away resources (spare_*): the first allowed caller acts,
+    # the next ones get 409, which is still "allowed"; a refused caller gets 403 first
+    ("POST", "/api/organisations/{spare_org}/suspend", {"reason": "pārbaude"}, STAFF_ONLY),
+    ("POST", "/api/offers/{spare_offer}/withdraw", None, OWNER_OR_STAFF),
+    ("POST", "/api/needs/{spare_need}/cancel", None, STAFF_ONLY),
+    ("POST", "/api/matches/{match}/accept", None, OWNER_OR_STAFF),  # accepted already: 409
+    ("POST", "/api/matches/{match}/decline", None, OWNER_OR_STAFF),  # and so cannot decline
+    ("POST", "/api/notifications/ntf_0123456789abcdef/resend", None, STAFF_ONLY),  # 404
+    ("DELETE", "/api/subscriptions/sub_0123456789abcdef", None, STAFF_ONLY),  # 404
 ]
 
 
@@ -105,7 +116,36 @@ def world(stack):
             break
         __import__("time").sleep(0.2)
     staff.post(f"{stack.url}/api/matches/{match}/accept").raise_for_status()
-    yield {"org": own, "other": other, "offer": offer, "need": need, "match": match}
+    spare_org = org("Apturamā biedrība", "ab@example.org")
+    spare_offer = staff.post(
+        f"{stack.url}/api/offers",
+        json={
+            "organisation_id": own,
+            "domain": "legal",
+            "title": "Atsaucamā konsultācija",
+            "capacity": 1,
+            "regions": ["zemgale"],
+        },
+    ).json()["id"]
+    spare_need = staff.post(
+        f"{stack.url}/api/needs",
+        json={
+            "domain": "policy",
+            "title": "Atceļamā vajadzība",
+            "region": "latgale",
+            "quantity": 1,
+        },
+    ).json()["id"]
+    yield {
+        "org": own,
+        "other": other,
+        "offer": offer,
+        "need": need,
+        "match": match,
+        "spare_org": spare_org,
+        "spare_offer": spare_offer,
+        "spare_need": spare_need,
+    }
     staff.post(f"{stack.url}/api/needs/{need}/cancel")
 
 
@@ -139,6 +179,32 @@ def test_the_role_matrix(stack, world, method, path, body, expected):
         else:
             assert reply.status_code == outcome, (caller, reply.text)
             assert reply.json()["error"]["code"] == "forbidden"
+
+
+def test_only_an_admin_or_the_organisation_itself_may_erase_it(stack, world):
+    staff = {"Authorization": f"Bearer {issue_token(stack.secret, 'coordinator')}"}
+
+    def throw_away(name):
+        made = requests.post(
+            f"{stack.url}/api/organisations",
+            json={"name": name, "email": f"erase-{uuid.uuid4().hex[:8]}@example.org"},
+            headers=staff,
+        )
+        assert made.status_code == 201, made.text
+        return made.json()["id"]
+
+    mine, theirs = throw_away("Dzēšamā biedrība"), throw_away("Adminam dzēšamā")
+    url = f"{stack.url}/api/organisations/{mine}"
+    assert requests.delete(url).status_code == 401
+    for caller in ("coordinator", "other", "own"):  # "own" is another organisation here
+        refused = requests.delete(url, headers=headers(stack, world, caller))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    itself = {"Authorization": f"Bearer {issue_token(stack.secret, 'organisation', org=mine)}"}
+    assert requests.delete(url, headers=itself).status_code == 200
+    erased = requests.delete(
+        f"{stack.url}/api/organisations/{theirs}", headers=headers(stack, world, "admin")
+    )
+    assert erased.status_code == 200, erased.text
 
 
 def test_an_organisation_sees_only_its_own_matches_and_offers(stack, world):
