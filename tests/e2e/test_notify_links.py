@@ -109,6 +109,10 @@ def test_an_english_organisation_reads_its_page_in_english_in_riga_time_and_a_us
     expired = requests.get(f"{stack.url}/respond/{late}", headers={"Accept-Language": "lv"})
     assert expired.status_code == 410
     assert "You have already declined this request." in expired.text
+    # the organisation's own page: never kept by a shared cache, one copy per language
+    assert expired.headers["Cache-Control"] == "private, no-store"
+    assert "Accept-Language" in expired.headers["Vary"]
+    assert expired.headers["Content-Language"] == "en"
 
 
 def test_a_withdrawn_request_says_so_in_latvian_not_already_answered(stack):

@@ -93,7 +93,12 @@ def language(request, default: str | None = None) -> str:
 def page(service, template: str, status: int = 200, **context) -> Response:
     lang = context.get("lang", "lv")
     body = service.config.templates.get_template(template).render(t=TEXT[lang], **context)
-    return Response(body, status=status, content_type=HTML)
+    response = Response(body, status=status, content_type=HTML)
+    response.headers["Content-Language"] = lang
+    response.vary.add("Accept-Language")  # the language may have come from the browser
+    # one organisation's page behind its own link: no shared cache may keep or serve it
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def answered(t: dict, status: str) -> str:

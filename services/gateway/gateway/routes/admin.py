@@ -8,7 +8,7 @@ from ..http import json_response, route
 from .base import SERVICES, Routes, list_args
 
 # "<parked_at>.<n>": older than that time, or at it but after the first n shown
-PARKED_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\.(\d{1,4})$")
+PARKED_CURSOR = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\.(\d{1,4})")
 
 
 class AdminRoutes(Routes):
@@ -20,7 +20,7 @@ class AdminRoutes(Routes):
         _, limit, cursor = list_args(request, ())
         before, skip = None, 0
         if cursor:
-            found = PARKED_CURSOR.match(cursor)
+            found = PARKED_CURSOR.fullmatch(cursor)
             if not found:
                 raise Invalid("cursor is not one this API gave out", {"cursor": [cursor[:60]]})
             before, skip = found.group(1), int(found.group(2))

@@ -11,7 +11,7 @@ from .. import pages
 from ..http import json_response, read_json, route
 from .base import Routes, checked_id, list_args
 
-NOTE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,120}$")
+NOTE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
 
 DIGEST_OFF = {
     "lv": {
@@ -41,7 +41,7 @@ class NotificationRoutes(Routes):
     @route("POST", "/api/notifications/<note_id>/resend")
     def resend_notification(self, request, note_id):
         self._caller(request, "admin", "coordinator")
-        if not NOTE_ID.match(note_id):
+        if not NOTE_ID.fullmatch(note_id):
             raise NotFound("no such notification", {"id": note_id[:60]})
         return json_response(self._rpc("notify", "resend", note_id))
 
