@@ -5,7 +5,7 @@ FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY requirements.txt ./
+COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt
 COPY contracts/ contracts/
 COPY services/notify/ services/notify/
