@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 from tilts_contracts.clock import iso, parse_iso
 from tilts_contracts.errors import Conflict
+from tilts_contracts.localtime import RIGA
 
 LONGEST_WAIT = timedelta(hours=1)
 # each wait three times the last: with the defaults (10 s, 8 attempts) the waits are
@@ -200,9 +201,11 @@ def next_digest(now: datetime, hour: int) -> datetime:
 
 
 def digest_day(now: datetime, hour: int) -> date | None:
-    """The day whose digest is due at `now` (UTC), from its hour until midnight, so a
-    notify that was down at the hour catches up later that day; None before the hour."""
-    return now.date() if now.hour >= hour else None
+    """The day whose digest is due at `now`, from `hour` until midnight on Riga's clock
+    (summer time or not, as the coordinators live it), so a notify that was down at the
+    hour catches up later that day; None before the hour."""
+    local = now.astimezone(RIGA)
+    return local.date() if local.hour >= hour else None
 
 
 def digest_key(holder: str, day: date) -> str:

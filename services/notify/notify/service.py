@@ -328,7 +328,7 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
 
     @timer(interval=60)
     def daily_digest(self):
-        """From DIGEST_HOUR (UTC) until midnight, each recipient's digest for the day,
+        """From DIGEST_HOUR (Riga time) until midnight, each recipient's digest for the day,
         once: a notify that was down at the hour catches up, several workers make one."""
         now = utcnow()
         day = domain.digest_day(now, self.postman.digest_hour)

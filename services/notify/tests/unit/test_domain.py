@@ -115,11 +115,17 @@ def test_a_language_is_no_reason_when_the_need_named_none():
     assert domain.why_chosen({"language": 1.0}, True, languages_asked=False) == ["region"]
 
 
-def test_the_digest_is_due_from_its_hour_until_midnight():
-    assert domain.digest_day(datetime(2026, 11, 24, 6, 59, tzinfo=UTC), 7) is None
-    assert domain.digest_day(datetime(2026, 11, 24, 7, 0, tzinfo=UTC), 7) == date(2026, 11, 24)
+def test_the_digest_is_due_from_its_hour_until_midnight_on_rigas_clock():
+    # winter: Riga is UTC+2, so 07:00 there is 05:00 UTC
+    assert domain.digest_day(datetime(2026, 11, 24, 4, 59, tzinfo=UTC), 7) is None
+    assert domain.digest_day(datetime(2026, 11, 24, 5, 0, tzinfo=UTC), 7) == date(2026, 11, 24)
     # notify was down at 07:00: it catches up in the afternoon
     assert domain.digest_day(datetime(2026, 11, 24, 15, 3, tzinfo=UTC), 7) == date(2026, 11, 24)
+    # summer: UTC+3, and Riga's day ends before UTC's
+    assert domain.digest_day(datetime(2026, 7, 1, 4, 0, tzinfo=UTC), 7) == date(2026, 7, 1)
+    assert domain.digest_day(datetime(2026, 7, 1, 3, 59, tzinfo=UTC), 7) is None
+    assert domain.digest_day(datetime(2026, 7, 1, 20, 59, tzinfo=UTC), 7) == date(2026, 7, 1)
+    assert domain.digest_day(datetime(2026, 7, 1, 21, 0, tzinfo=UTC), 7) is None  # 00:00 July 2
     assert domain.digest_key("org_1", date(2026, 11, 24)) == "digest.org_1.2026-11-24"
 
 
