@@ -40,6 +40,10 @@ SLOT_FIELDS = (
 )
 
 
+# the compound index the candidate query used before offer slots
+RETIRED_INDEX = "domain_1_status_1_org_status_1_regions_1_remaining_1"
+
+
 def hours_between(start: str, end: str) -> float:
     return (parse_iso(end) - parse_iso(start)).total_seconds() / 3600
 
@@ -100,6 +104,9 @@ class MatchingStore(Store):
         self.db.matches.create_index([("status", ASCENDING), ("respond_by", ASCENDING)])
         self.sync_all_slots()
         self.backfill_org_stats()
+        if RETIRED_INDEX in self.db.offers.index_information():
+            # candidates come from offer_slots now; this one only slowed every offer write
+            self.db.offers.drop_index(RETIRED_INDEX)
 
     # -- read model of organisations ------------------------------------------------
     def record_organisation(self, org: dict) -> bool:

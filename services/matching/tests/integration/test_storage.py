@@ -361,3 +361,13 @@ def test_organisations_already_asked_do_not_fill_the_pool(store):
     need = {"domain": "health", "region": "riga", "languages": ["lv"], "quantity": 1}
     found = store.candidate_offers(need, TODAY, pool=2, exclude_orgs={asked["id"]})
     assert [o["_id"] for o in found] == [small]
+
+
+def test_an_upgrade_drops_the_index_the_old_candidate_query_used(store):
+    keys = [(k, 1) for k in ("domain", "status", "org_status", "regions", "remaining")]
+    store.db.offers.create_index(keys)
+    store.ensure_indexes()
+    assert "domain_1_status_1_org_status_1_regions_1_remaining_1" not in (
+        store.db.offers.index_information()
+    )
+    store.ensure_indexes()  # and a second start does not trip over its absence
