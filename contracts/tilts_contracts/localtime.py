@@ -42,6 +42,21 @@ MONTHS = {
     ),
 }
 ZONE_NAME = {"lv": "Rīgas laiks", "en": "Riga time"}
+# locative, for when something happened: "sagatavots 2026. gada 25. novembrī"
+MONTHS_IN = (
+    "janvārī",
+    "februārī",
+    "martā",
+    "aprīlī",
+    "maijā",
+    "jūnijā",
+    "jūlijā",
+    "augustā",
+    "septembrī",
+    "oktobrī",
+    "novembrī",
+    "decembrī",
+)
 
 
 def _read(value: object) -> datetime | date | None:
@@ -66,6 +81,19 @@ def day(value: date, lang: str) -> str:
     if lang == "lv":
         return f"{value.year}. gada {value.day}. {month}"
     return f"{value.day} {month} {value.year}"
+
+
+def at(value: object, lang: str = "lv") -> str:
+    """When something happened, in Riga time: "2026. gada 25. novembrī plkst. 08:50
+    (Rīgas laiks)" / "25 November 2026, 08:50 (Riga time)"; unreadable values as they came."""
+    moment = _read(value)
+    if not isinstance(moment, datetime):
+        return "" if value is None else str(value)
+    local = moment.astimezone(RIGA)
+    if lang == "lv":
+        when = f"{local.year}. gada {local.day}. {MONTHS_IN[local.month - 1]}"
+        return f"{when} plkst. {local:%H:%M} ({ZONE_NAME['lv']})"
+    return f"{day(local.date(), 'en')}, {local:%H:%M} ({ZONE_NAME['en']})"
 
 
 def until(value: object, lang: str = "lv") -> str:

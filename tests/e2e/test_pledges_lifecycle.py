@@ -9,6 +9,9 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
+ZONE = {"lv": "(Rīgas laiks)", "en": "(Riga time)"}
+
+
 def offer_body(**fields):
     return {
         "domain": "social",
@@ -263,6 +266,7 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
         assert md.headers["Content-Type"].startswith("text/markdown")
         assert title in md.text and "Bērnu pieskatīšana" in md.text
         assert generated in md.text and "Nepublisks piedāvājums" not in md.text
+        assert ZONE[lang] in md.text.split(generated)[1].splitlines()[0]  # Riga time, read
 
     # the spreadsheet: a BOM for Excel, Latvian headers, every row says when it was made
     table = client().get(f"{stack.url}/commitments?format=csv&lang=lv")
@@ -288,6 +292,7 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
         assert html.headers["Content-Type"].startswith("text/html")
         assert title in html.text and "Bērnu pieskatīšana" in html.text
         assert generated in html.text
+        assert ZONE[lang] in html.text.split(generated)[1].split("<")[0]
         assert "Atsaukts piedāvājums" not in html.text
         assert "Nepublisks piedāvājums" not in html.text
 

@@ -76,6 +76,7 @@ def environment() -> Environment:
     )
     env.globals["taxonomy"] = taxonomy
     env.filters["until"] = localtime.until  # Riga time, the zone named, lv or en
+    env.filters["at"] = localtime.at
     return env
 
 

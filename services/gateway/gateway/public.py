@@ -4,7 +4,7 @@ import csv
 import io
 from urllib.parse import urlsplit
 
-from tilts_contracts import taxonomy
+from tilts_contracts import localtime, taxonomy
 
 WORDS = {
     "lv": {
@@ -194,7 +194,7 @@ def commitments_markdown(doc: dict, profiles: dict, lang: str) -> str:
         "",
         w["commit_intro"],
         "",
-        f"{w['generated']}: {doc['generated_at']}",
+        f"{w['generated']}: {localtime.at(doc['generated_at'], lang)}",
         "",
     ]
     for group in doc["domains"]:

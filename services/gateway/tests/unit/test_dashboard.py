@@ -2,9 +2,7 @@
 
 import re
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from gateway import demo, public
+from gateway import demo, pages, public
 from tilts_contracts import taxonomy
 
 
@@ -34,7 +32,7 @@ def grid():
 
 
 def render(lang: str) -> str:
-    env = Environment(loader=PackageLoader("gateway", "templates"), autoescape=select_autoescape())
+    env = pages.environment()  # the gateway's own, with its filters
     board = {"grid": grid(), "generated_at": "2026-11-24T12:00:00Z"}
     return env.get_template("dashboard.html").render(
         lang=lang,

@@ -3,9 +3,7 @@
 import csv
 import io
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
-from gateway import public
+from gateway import pages, public
 from tilts_contracts import taxonomy
 
 PROFILES = {
@@ -117,7 +115,7 @@ def test_a_website_is_shown_only_when_it_is_a_web_address():
 
 
 def test_the_wall_names_languages_instead_of_showing_codes():
-    env = Environment(loader=PackageLoader("gateway", "templates"), autoescape=select_autoescape())
+    env = pages.environment()  # the gateway's own, with its filters
     offer = {**commitment("org_a", "Zupas virtuve"), "languages": ["lv", "ru", "xx"]}
     wall = {"domains": [{"domain": "social", "offers": [offer]}], "generated_at": "2026-11-24"}
     for lang, said in [
