@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from conftest import eventually
+
 pytestmark = pytest.mark.integration
 
 
@@ -386,8 +388,13 @@ def test_only_verified_organisations_offers_are_public(stack, client, verified_o
     for gone in ("Nepārbaudīts piedāvājums M5", "Apturēts piedāvājums M5"):
         assert gone not in wall and gone not in html
         assert not any(r["offer"] == gone for r in doc)
-    # an erased organisation is still verified: its offer stays, under no name
-    assert "Dzēstas biedrības piedāvājums M5" in wall and "Dzēsta biedrība M5" not in wall
+    # an erased organisation can no longer be asked: its offer leaves the wall, but the
+    # commitment document keeps what it pledged, under no name
+    wall = eventually(
+        lambda: client().get(f"{stack.url}/wall?region=zemgale&lang=lv").text,
+        lambda page: "Dzēstas biedrības piedāvājums M5" not in page,
+    )
+    assert "Dzēstas biedrības piedāvājums M5" not in wall and "Dzēsta biedrība M5" not in wall
     rows = [r for r in doc if r["offer"] == "Dzēstas biedrības piedāvājums M5"]
     assert rows and rows[0]["organisation"] == "anonīma organizācija"
 

@@ -427,4 +427,6 @@ def test_erasure_leaves_no_contact_or_name_anywhere(stack, client, wait_until, n
     doc = client().get(f"{stack.url}/commitments?format=json&lang=en").json()
     rows = [r for r in doc["commitments"] if r["offer"] == title]
     assert rows and rows[0]["organisation"] == "anonymous organisation"
+    # nobody can be asked for it any more: off the wall, though its record stays above
+    assert title not in client().get(f"{stack.url}/wall?lang=en").text
     client().post(f"{stack.url}/api/needs/{need['id']}/cancel")

@@ -138,7 +138,10 @@ class MatchingStore(Store):
                             "email": None,
                             "preferred_language": doc["preferred_language"],
                         }
-                    }
+                    },
+                    # a worker settling one of these matches read it before: make its
+                    # write stale, so it reads again instead of putting the contact back
+                    "$inc": {VERSION: 1},
                 },
             )
         return True
@@ -402,7 +405,10 @@ class MatchingStore(Store):
         """Carry an offer's current free text into the copies its matches hold."""
         self.db.matches.update_many(
             {"offer_id": offer_id},
-            {"$set": {"offer.title": title, "offer.description": description}},
+            {
+                "$set": {"offer.title": title, "offer.description": description},
+                "$inc": {VERSION: 1},  # never overwritten by a write from an older read
+            },
         )
 
     def matches_of_need(self, need_id: str) -> list[dict]:

@@ -146,8 +146,10 @@ def edit_offer(
 
 def forget_offer_text(offer: dict, now: datetime) -> dict:
     """An erased organisation's offer: its description goes (it may name a person or
-    give a phone number); domain, title, capacity and what was delivered stay."""
-    return {**offer, "description": "", "updated_at": iso(now), "forced": False}
+    give a phone number); domain, title, capacity and what was delivered stay, for the
+    commitment document. Nobody can be asked for it any more, so it is marked to leave
+    the wall and the free capacity."""
+    return {**offer, "description": "", "org_erased": True, "updated_at": iso(now), "forced": False}
 
 
 def apply_allocation(offer: dict, allocated: int) -> dict:

@@ -141,7 +141,7 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     @rpc
     def resource_wall(self, region: str | None = None) -> dict:
         """Public offers by domain; organisations by id only (the gateway adds names)."""
-        offers = self.store.public_offers(region)
+        offers = self.store.public_offers(region, with_erased=False)
         return {"domains": views.wall(offers), "generated_at": iso(utcnow())}
 
     @rpc
@@ -156,8 +156,9 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
 
     @rpc
     def commitments(self) -> dict:
-        """Who committed what, by domain, and what is delivered; offers not public stay out."""
-        offers = self.store.public_offers(None)
+        """Who committed what, by domain, and what is delivered; offers not public stay out
+        (an erased organisation's stay in, as the anonymous organisation's record)."""
+        offers = self.store.public_offers(None, with_erased=True)
         delivered = self.store.delivered_by_offer()
         return {"domains": views.commitments(offers, delivered), "generated_at": iso(utcnow())}
 
@@ -188,8 +189,8 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
 
             def attempt(offer_id=offer_id):
                 offer = self.store.get_offer(offer_id)
-                if not offer.get("description"):
-                    return None
+                if offer.get("org_erased"):
+                    return None  # forgotten already (a redelivery)
                 forgotten = domain.forget_offer_text(offer, utcnow())
                 return self.store.replace("offers", forgotten, ["offer_updated"])
 

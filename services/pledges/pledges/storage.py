@@ -64,15 +64,18 @@ class PledgeStore(Store):
         )
         return sum(m["quantity"] for m in done)
 
-    def public_offers(self, region: str | None) -> list[dict]:
+    def public_offers(self, region: str | None, with_erased: bool) -> list[dict]:
         query: dict = {"public": True, "status": {"$in": ["active", "exhausted"]}}
         if region:
             query["regions"] = {"$in": [region, "nationwide"]}
-        return list(self.db.offers.find(query).sort("_id", ASCENDING))
+        offers = self.db.offers.find(query).sort("_id", ASCENDING)
+        return [o for o in offers if with_erased or not o.get("org_erased")]
 
     def live_offers(self) -> list[dict]:
-        """Offers still standing (not withdrawn), public or not."""
-        return list(self.db.offers.find({"status": {"$in": ["active", "exhausted"]}}))
+        """Offers still standing (not withdrawn), public or not, that someone can be
+        asked for (an erased organisation's cannot)."""
+        offers = self.db.offers.find({"status": {"$in": ["active", "exhausted"]}})
+        return [o for o in offers if not o.get("org_erased")]
 
     def all_needs(self) -> list[dict]:
         return list(self.db.needs.find({}, {"domain": 1, "region": 1, "status": 1, "quantity": 1}))

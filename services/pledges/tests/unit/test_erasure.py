@@ -23,5 +23,6 @@ def test_an_erased_organisations_offer_keeps_all_but_its_description():
     forced = {**offer, "forced": True}  # an earlier forced cut must not ride along
     forgotten = domain.forget_offer_text(forced, NOW)
     assert forgotten["description"] == "" and forgotten["forced"] is False
+    assert forgotten["org_erased"] is True  # off the wall and the free capacity
     kept = ("title", "domain", "capacity", "remaining", "status", "regions", "created_at")
     assert {k: forgotten[k] for k in kept} == {k: offer[k] for k in kept}
