@@ -429,4 +429,15 @@ def test_erasure_leaves_no_contact_or_name_anywhere(stack, client, wait_until, n
     assert rows and rows[0]["organisation"] == "anonymous organisation"
     # nobody can be asked for it any more: off the wall, though its record stays above
     assert title not in client().get(f"{stack.url}/wall?lang=en").text
+    # and nothing brings it back or writes under its name (its token may still be valid)
+    for action in ("suspend", "verify"):
+        again = coordinator.post(f"{stack.url}/api/organisations/{org['id']}/{action}")
+        assert again.status_code == 409, again.text
+    pledged = own.post(
+        f"{stack.url}/api/offers",
+        json={"domain": "legal", "title": "Vēl viens", "capacity": 1, "regions": ["riga"]},
+    )
+    assert pledged.status_code == 409, pledged.text
+    edited = own.patch(f"{stack.url}/api/offers/{offer['id']}", json={"description": "Zvani"})
+    assert edited.status_code == 409, edited.text
     client().post(f"{stack.url}/api/needs/{need['id']}/cancel")

@@ -55,20 +55,17 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
     # -- what the registry and pledges tell us --------------------------------------
     @consumes("registry", "organisation_registered")
     def on_organisation_registered(self, env, org):
-        self.store.record_organisation(org)
+        self.store.record_organisation(as_held(org))
 
     @consumes("registry", "organisation_updated")
     def on_organisation_updated(self, env, org):
-        if org.get("erased"):
-            # an erased organisation can no longer be written to: ask nobody there again,
-            # and send what it was asked elsewhere (its accepted help stands)
-            org = {**org, "status": "erased"}
+        org = as_held(org)
         if self.store.record_organisation(org) and org["status"] == "erased":
             self._withdraw_proposals({"organisation_id": org["id"]})
 
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):
-        if self.store.record_organisation(org):
+        if self.store.record_organisation(as_held(org)) and not org.get("erased"):
             for domain_slug in {
                 o["domain"]
                 for o in self.store.db.offers.find({"organisation_id": org["id"]}, {"domain": 1})
@@ -77,7 +74,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("registry", "organisation_suspended")
     def on_organisation_suspended(self, env, org):
-        if self.store.record_organisation(org):
+        if self.store.record_organisation(as_held(org)):
             self._withdraw_proposals({"organisation_id": org["id"]})
 
     @consumes("pledges", "offer_pledged")
@@ -391,6 +388,13 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
     def _rematch_domain(self, domain_slug: str) -> None:
         for need in self.store.needs_waiting(domain_slug):
             self._match_need(need["_id"])
+
+
+def as_held(org: dict) -> dict:
+    """An organisation as matching keeps it: an erased one can no longer be written to,
+    so it is "erased" whatever status its event carries, and nobody there is asked again
+    (its open requests go elsewhere; the help it accepted stands)."""
+    return {**org, "status": "erased"} if org.get("erased") else org
 
 
 def offer_counts(offer: dict) -> dict:

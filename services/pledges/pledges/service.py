@@ -8,7 +8,7 @@ from nameko.timer import timer
 
 from tilts_contracts import api, messaging
 from tilts_contracts.clock import iso, new_id, utcnow
-from tilts_contracts.errors import Invalid
+from tilts_contracts.errors import Conflict, Invalid
 from tilts_contracts.messaging import MongoDatabase, consumes, retry_stale, rpc
 
 from . import domain, views
@@ -38,6 +38,7 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     def pledge_offer(self, data: dict, offer_id: str | None = None) -> dict:
         """A new offer; `offer_id` (chosen by the caller) makes a redelivered call harmless."""
         fields = api.iso_dates(api.load(api.OfferIn(), data))
+        self._refuse_if_erased(fields["organisation_id"])
         offer = domain.pledge_offer(fields, offer_id or new_id("off"), utcnow())
         offer = self.store.insert_once("offers", offer, ["offer_pledged"])
         self.store.publish(self.dispatch, "offers", offer["_id"])
@@ -61,8 +62,10 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
         fields = {k: v for k, v in fields.items() if k in changes}
 
         def attempt():
+            held = self.store.get_offer(offer_id)
+            self._refuse_if_erased(held["organisation_id"])
             offer = domain.edit_offer(
-                self.store.get_offer(offer_id),
+                held,
                 fields,
                 utcnow(),
                 force,
@@ -261,6 +264,12 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
                 self.store.replace("needs", {**need, "status": status, "unmatched": flag})
 
         retry_stale(attempt)
+
+    def _refuse_if_erased(self, org_id: str) -> None:
+        """An erased organisation pledges and edits nothing more (its token may still be
+        valid): whatever it wrote would stand on the wall under no name. It may withdraw."""
+        if self.store.is_erased(org_id):
+            raise Conflict(f"organisation {org_id} was erased", {"organisation_id": ["erased"]})
 
     def _present_need(self, need: dict) -> dict:
         return api.present(api.Need, {**need, "matches": self.store.matches_of(need["_id"])})

@@ -97,7 +97,14 @@ def register(data: dict, org_id: str, now: datetime) -> dict:
     }
 
 
+def refuse_if_erased(org: dict) -> None:
+    """An erased organisation is gone for good: nothing brings it back or changes it."""
+    if org.get("erased"):
+        raise Conflict(f"organisation {org['_id']} was erased", {"status": ["erased"]})
+
+
 def _transition(org: dict, status: str, allowed: set, by: str, now: datetime, **extra) -> dict:
+    refuse_if_erased(org)
     if org["status"] not in allowed:
         raise Conflict(
             f"organisation {org['_id']} is {org['status']}",
@@ -137,6 +144,7 @@ def update(org: dict, changes: dict, by: str, now: datetime) -> dict:
     """Apply edited fields, keeping the keys that duplicate checks and search use; the
     history says who changed which field, and from what to what where that is not
     personal. An edit that changes nothing returns the organisation as it was."""
+    refuse_if_erased(org)
     changes = changed_fields(org, changes)
     if not changes:
         return org

@@ -453,3 +453,23 @@ def test_an_organisation_that_declined_is_asked_after_one_that_did_not(world):
     [proposal] = world.matches(later)
     assert proposal["organisation_id"] != said_no["id"]
     assert proposal["score_breakdown"]["responsiveness"] == 0.5  # a newcomer's
+
+
+def test_an_erased_organisation_stays_erased_whatever_status_a_later_event_carries(world):
+    gone = world.org("Erased")
+    world.offer(gone, capacity=5)
+    erased = {
+        "id": gone["id"],
+        "name": "anonīma organizācija",
+        "email": None,
+        "status": "verified",
+        "erased": True,
+        "revision": 3,
+    }
+    world.send("registry", envelope("organisation_updated", erased), "on_organisation_updated")
+    verified_again = {**erased, "revision": 5}  # e.g. suspended, then verified by mistake
+    world.send(
+        "registry", envelope("organisation_verified", verified_again), "on_organisation_verified"
+    )
+    need = world.need(quantity=1)
+    assert world.matches(need) == []

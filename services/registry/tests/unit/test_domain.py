@@ -114,3 +114,13 @@ def test_erasure_forgets_the_reasons_a_coordinator_wrote():
     erased = domain.erase(org, "c", NOW)
     assert "Ozoliņš" not in str(erased["history"])
     assert [h["action"] for h in erased["history"]] == ["registered", "suspended", "erased"]
+
+
+def test_nothing_brings_an_erased_organisation_back_or_changes_it():
+    erased = domain.erase(domain.verify(registered(), "c", NOW), "admin", NOW)
+    with pytest.raises(Conflict):
+        domain.suspend(erased, "c", NOW)
+    with pytest.raises(Conflict):
+        domain.verify({**erased, "status": "suspended"}, "c", NOW)  # as an older bug left it
+    with pytest.raises(Conflict):
+        domain.update(erased, {"name": "Atkal te"}, "organisation", NOW)
