@@ -261,16 +261,21 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         for candidate in domain.rank(offers, need, max(still, 1), stats, asked, now.date()):
             if still <= 0:
                 break
-            if candidate.offer["organisation_id"] in asked:
+            org_id = candidate.offer["organisation_id"]
+            if org_id in asked:
                 continue  # asked already in this round, through another of its offers
+            if not self.store.claim_ask(need_id, org_id, now):
+                continue  # a round running beside this one asked it a moment ago
             quantity = min(still, candidate.offer["remaining"])
             if not self.store.reserve(candidate.offer["_id"], quantity):
+                self.store.release_ask(need_id, org_id)
                 continue  # another worker took it first
             if not self.store.cover(need_id, quantity, need["quantity"]):
                 self.store.release(candidate.offer["_id"], quantity)
+                self.store.release_ask(need_id, org_id)
                 break  # another worker covered the need meanwhile
             self._propose(need, candidate, quantity, now)
-            asked.add(candidate.offer["organisation_id"])
+            asked.add(org_id)
             still -= quantity
         self._report_gap(need_id)
 
@@ -352,6 +357,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             stored = self.store.replace("matches", match)
             self.store.count_outcome(stored)
             self.store.release(match["offer_id"], match["quantity"])
+            self.store.release_ask(match["need_id"], match["organisation_id"])
             self.store.uncover(match["need_id"], match["quantity"])
 
             def announce():

@@ -16,12 +16,12 @@ skipped candidate but never a reservation the offer does not allow.
 
 import heapq
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from tilts_contracts.clock import parse_iso
+from tilts_contracts.clock import iso, parse_iso
 from tilts_contracts.messaging import VERSION, Store
 from tilts_contracts.taxonomy import NATIONWIDE
 
@@ -39,6 +39,9 @@ SLOT_FIELDS = (
     "available_until",
 )
 
+
+# how long a claim to ask an organisation may stand with no match behind it
+CLAIM_TTL = timedelta(minutes=1)
 
 # the compound index the candidate query used before offer slots
 RETIRED_INDEX = "domain_1_status_1_org_status_1_regions_1_remaining_1"
@@ -410,6 +413,29 @@ class MatchingStore(Store):
                 "$inc": {VERSION: 1},  # never overwritten by a write from an older read
             },
         )
+
+    # -- one live request per organisation and need, even across concurrent rounds ----------
+    def claim_ask(self, need_id: str, org_id: str, now: datetime) -> bool:
+        """Claim the right to ask `org_id` about `need_id`; False while another round holds
+        it. A claim no live match stands behind after a minute (its worker died between
+        claiming and proposing) is taken over."""
+        key = f"{need_id}|{org_id}"
+        try:
+            self.db.asks.insert_one({"_id": key, "at": iso(now)})
+            return True
+        except DuplicateKeyError:
+            pass
+        live = {"need_id": need_id, "organisation_id": org_id, "status": {"$in": list(domain.LIVE)}}
+        if self.db.matches.find_one(live) is not None:
+            return False
+        stale = self.db.asks.delete_one({"_id": key, "at": {"$lt": iso(now - CLAIM_TTL)}})
+        if stale.deleted_count != 1:
+            return False
+        return self.claim_ask(need_id, org_id, now)
+
+    def release_ask(self, need_id: str, org_id: str) -> None:
+        """The organisation's request for the need ended (or was never made)."""
+        self.db.asks.delete_one({"_id": f"{need_id}|{org_id}"})
 
     def matches_of_need(self, need_id: str) -> list[dict]:
         return list(self.db.matches.find({"need_id": need_id}))

@@ -473,3 +473,53 @@ def test_an_erased_organisation_stays_erased_whatever_status_a_later_event_carri
     )
     need = world.need(quantity=1)
     assert world.matches(need) == []
+
+
+class StaleRead(MatchingStore):
+    """Matching's real store, whose list of a need's matches is read before a round
+    running beside this one stored its proposal (the read every round starts with)."""
+
+    stale = False
+
+    def matches_of_need(self, need_id):
+        return [] if self.stale else super().matches_of_need(need_id)
+
+
+def test_two_rounds_at_once_never_ask_one_organisation_twice_for_a_need(mongo_uri):
+    from pymongo import MongoClient
+
+    from tilts_contracts.settings import database_name
+
+    store = StaleRead(MongoClient(mongo_uri)[database_name("matching")])
+    store.ensure_indexes()
+    clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
+    service = worker_factory(MatchingService, store=store, clock=clock)
+    org = {"id": uid("org"), "name": "Two offers", "status": "verified", "revision": 2}
+    service.on_organisation_verified(envelope("organisation_verified", org))
+    for _ in range(2):
+        offer = {
+            "id": uid("off"),
+            "organisation_id": org["id"],
+            "domain": "health",
+            "title": "x",
+            "capacity": 1,
+            "remaining": 1,
+            "regions": ["riga"],
+            "status": "active",
+            "revision": 1,
+        }
+        service.on_offer_pledged(envelope("offer_pledged", offer))
+    need = {
+        "id": uid("need"),
+        "domain": "health",
+        "title": "y",
+        "region": "riga",
+        "quantity": 2,
+        "status": "open",
+        "revision": 1,
+    }
+    service.on_need_posted(envelope("need_posted", need))  # asks it for 1, from one offer
+    store.stale = True
+    service._match_need(need["id"])  # a second round that did not see that proposal
+    live = list(store.db.matches.find({"need_id": need["id"], "status": "proposed"}))
+    assert [m["organisation_id"] for m in live] == [org["id"]]  # one request, one email

@@ -371,3 +371,18 @@ def test_an_upgrade_drops_the_index_the_old_candidate_query_used(store):
         store.db.offers.index_information()
     )
     store.ensure_indexes()  # and a second start does not trip over its absence
+
+
+def test_a_claim_a_dead_worker_left_is_taken_over_after_a_minute(store):
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert store.claim_ask("need_1", "org_1", t0)
+    assert not store.claim_ask("need_1", "org_1", t0 + timedelta(seconds=30))  # still live
+    assert store.claim_ask("need_1", "org_1", t0 + timedelta(seconds=61))  # nobody behind it
+    store.db.matches.insert_one(
+        {"_id": "mat_1", "need_id": "need_1", "organisation_id": "org_1", "status": "proposed"}
+    )
+    assert not store.claim_ask("need_1", "org_1", t0 + timedelta(hours=1))  # a match stands
+    store.release_ask("need_1", "org_1")
+    assert store.claim_ask("need_1", "org_1", t0 + timedelta(hours=1))
