@@ -108,6 +108,7 @@ class MatchPayload(_Payload):
     respond_by = fields.String(required=True)
     created_at = fields.String()
     updated_at = fields.String()
+    answered_at = fields.String(allow_none=True)  # when the organisation accepted or declined
     # what matching holds against the offer (proposed, accepted and fulfilled quantities)
     # when this event was written, ordered by offer_revision: the offer's owner derives
     # remaining = capacity - allocated, right whichever capacity edit it has seen

@@ -65,5 +65,6 @@ def test_accepted_help_is_never_cut_and_a_cancelled_need_gives_it_back(
     assert freed["remaining"] == 2 and freed["status"] == "active"
     [told] = stack.mail.wait_for(org["email"], subject="Request withdrawn")
     assert "CV help for two adults" in told["Subject"]
+    assert "You accepted the request" in told.get_body(("plain",)).get_content()
     fulfil = ours.post(f"{stack.url}/api/matches/{match['id']}/fulfil")
     assert fulfil.status_code == 409

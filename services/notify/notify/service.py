@@ -81,6 +81,7 @@ def match_context(postman: Postman, match: dict) -> dict:
     )
     return {
         "match": {k: match[k] for k in ("id", "quantity", "respond_by", "score_breakdown")},
+        "accepted": bool(match.get("answered_at")),  # cancelled after it said yes
         "need": {k: v for k, v in need.items() if k not in ("case_ref", "posted_by")},
         "offer": offer,
         "organisation": match.get("organisation") or {},
@@ -171,8 +172,10 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
     @consumes("matching", "match_cancelled")
     def on_match_cancelled(self, env, match):
         # a request still held for the digest (or never sent) just drops out of it: no
-        # "request withdrawn" for a request the organisation never saw
-        if not self._end_match(match, "cancelled"):
+        # "request withdrawn" for a request the organisation never saw; but one it accepted
+        # (through the link or the API, whatever became of the email) it must hear is off
+        sent = self._end_match(match, "cancelled")
+        if not sent and not match.get("answered_at"):
             return
         org = match.get("organisation") or {}
         if org.get("email"):

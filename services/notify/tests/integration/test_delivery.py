@@ -455,6 +455,24 @@ def test_a_held_request_withdrawn_before_the_digest_drops_out_without_a_withdraw
     assert sorted(status.values()) == ["dropped", "sent", "sent"]  # withdrawn, kept, digest
 
 
+def test_a_request_accepted_before_its_digest_is_still_called_off_when_the_need_goes(
+    notify, dispatch_event, smtp_sink
+):
+    to = address()
+    match = match_payload(to)
+    choose_digest(notify, match["organisation_id"])
+    propose(notify, dispatch_event, match)  # held for the digest, never emailed
+    answered = {"status": "accepted", "answered_at": "2026-11-24T13:00:00Z"}
+    accepted = envelope("match_accepted", {**match, **answered})  # through the API
+    publish(notify, dispatch_event, "matching", accepted, "on_match_accepted")
+    cancelled = envelope("match_cancelled", {**match, **answered, "status": "cancelled"})
+    publish(notify, dispatch_event, "matching", cancelled, "on_match_cancelled")
+    [told] = smtp_sink.wait_for(to)
+    assert told["Subject"].startswith("Lūgums atsaukts")
+    text = told.get_body(("plain",)).get_content()
+    assert "Jūs pieņēmāt lūgumu" in text and "vairs nav jāsniedz" in text
+
+
 def test_held_requests_count_as_sent_only_once_their_digest_is(
     container_factory, service_config, dispatch_event, tmp_path
 ):
