@@ -390,6 +390,11 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         reply_to: str | None = None,
         digest_holder: str | None = None,
     ) -> None:
+        if organisation_id and (self.store.contact(organisation_id) or {}).get("erased"):
+            # an event written before the erasure still carries the old address: the
+            # organisation asked to be forgotten, so nothing is sent or kept for it
+            log.info("not writing to erased organisation %s", organisation_id)
+            return
         note = domain.queue(
             key,
             contact["email"],

@@ -194,6 +194,7 @@ class NotificationStore(Store):
         """Keep the newest revision of an organisation's contact data (and its choices)."""
         fields = {k: org.get(k) for k in ("name", "email", "preferred_language", "status")}
         fields["revision"] = org.get("revision", 0)
+        fields["erased"] = bool(org.get("erased"))
         try:
             self.db.contacts.insert_one({"_id": org["id"], **fields, "delivery": "immediate"})
         except DuplicateKeyError:

@@ -620,3 +620,24 @@ def test_the_outbox_lists_oldest_first_a_page_at_a_time_and_refuses_an_unknown_s
         first = listing(2, None)
         second = listing(2, first["next"])
     assert len(first["items"]) == 2 and len(second["items"]) == 1 and second["next"] is None
+
+
+def test_a_request_that_arrives_after_the_erasure_is_not_sent_to_the_old_address(
+    notify, dispatch_event, smtp_sink
+):
+    to = address()
+    match = match_payload(to)  # written before the erasure: it still carries the address
+    erased = {
+        "id": match["organisation_id"],
+        "name": "anonīma organizācija",
+        "email": None,
+        "status": "verified",
+        "erased": True,
+        "revision": 9,
+    }
+    env = envelope("organisation_updated", erased)
+    publish(notify, dispatch_event, "registry", env, "on_organisation_updated")
+    propose(notify, dispatch_event, match)
+    time.sleep(1)
+    assert smtp_sink.messages(to) == []
+    assert outbox(notify, recipient=to) == []  # nor is the address kept
