@@ -246,8 +246,12 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         self.store.flush_outbox(self.dispatch)
 
     # -- the matching itself ---------------------------------------------------------
-    def _match_need(self, need_id: str) -> None:
-        """Propose the best candidates until the need is covered, or report the gap."""
+    def _match_need(self, need_id: str, depth: int = 0) -> None:
+        """Propose the best candidates until the need is covered, or report the gap.
+
+        A proposal the world moved under (see `_propose`) is cancelled and the need is
+        matched again, a bounded number of times, so it never waits uncovered for that.
+        """
         need = self.store.get_need(need_id)
         if need["status"] not in ("open", "unmatched"):
             return
@@ -274,12 +278,18 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
                 self.store.release(candidate.offer["_id"], quantity)
                 self.store.release_ask(need_id, org_id)
                 break  # another worker covered the need meanwhile
-            self._propose(need, candidate, quantity, now)
+            if not self._propose(need, candidate, quantity, now):
+                if depth < 3:
+                    self._match_need(need_id, depth + 1)  # it also reports any gap
+                else:
+                    self._report_gap(need_id)
+                return
             asked.add(org_id)
             still -= quantity
         self._report_gap(need_id)
 
-    def _propose(self, need: dict, candidate: domain.Candidate, quantity: int, now) -> None:
+    def _propose(self, need: dict, candidate: domain.Candidate, quantity: int, now) -> bool:
+        """Store and announce one proposal; False if it had to be taken back at once."""
         deadline = domain.respond_by(
             need.get("urgency", "normal"), now, self.clock.respond_hours, need.get("needed_by")
         )
@@ -300,10 +310,16 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         self.store.insert("matches", match, ["match_proposed"])
         self.store.count_asked(match["organisation_id"], now.date().isoformat())
         self.store.publish(self.dispatch, "matches", match["_id"])
-        # the need may have been cancelled or edited between cover() and this insert, when
-        # no handler could see the match yet: look again, so no proposal outlives its need
-        if not domain.still_fits(self.store.get_need(need["_id"]), offer, now.date()):
+        # the need may have been cancelled or edited, the offer withdrawn or its organisation
+        # suspended or erased, between reading them and this insert, when no handler could
+        # see the match yet: look again, so no proposal outlives what it was made from
+        held = self.store.get_need(need["_id"])
+        now_offer = self.store.get_offer(offer["_id"])
+        offer_stands = now_offer["status"] == "active" and now_offer["org_status"] == "verified"
+        if not (offer_stands and domain.still_fits(held, now_offer, now.date())):
             self._cancel_if_open(match["_id"])
+            return False
+        return True
 
     def _report_gap(self, need_id: str) -> None:
         """Raise need_unmatched once per coverage level while the need stays short."""

@@ -345,7 +345,12 @@ class MatchingStore(Store):
 
     def reserve(self, offer_id: str, quantity: int) -> bool:
         result = self.db.offers.update_one(
-            {"_id": offer_id, "status": "active", "remaining": {"$gte": quantity}},
+            {
+                "_id": offer_id,
+                "status": "active",
+                "org_status": "verified",  # as the organisation stands now, not when read
+                "remaining": {"$gte": quantity},
+            },
             {"$inc": {"remaining": -quantity, VERSION: 1}},
         )
         if result.modified_count != 1:

@@ -523,3 +523,61 @@ def test_two_rounds_at_once_never_ask_one_organisation_twice_for_a_need(mongo_ur
     service._match_need(need["id"])  # a second round that did not see that proposal
     live = list(store.db.matches.find({"need_id": need["id"], "status": "proposed"}))
     assert [m["organisation_id"] for m in live] == [org["id"]]  # one request, one email
+
+
+class SuspendedMeanwhile(MatchingStore):
+    """Matching's real store, with the organisation of the first offer reserved being
+    suspended right after the reservation, before its proposal is stored."""
+
+    victim = None
+
+    def cover(self, need_id, quantity, of):
+        covered = super().cover(need_id, quantity, of)
+        if self.victim:
+            org = {**self.organisation(self.victim), "id": self.victim}
+            self.record_organisation({**org, "status": "suspended", "revision": 9})
+            self.victim = None
+        return covered
+
+
+def test_an_organisation_suspended_while_it_is_being_asked_is_not_left_asked(mongo_uri):
+    from pymongo import MongoClient
+
+    from tilts_contracts.settings import database_name
+
+    store = SuspendedMeanwhile(MongoClient(mongo_uri)[database_name("matching")])
+    store.ensure_indexes()
+    clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
+    service = worker_factory(MatchingService, store=store, clock=clock)
+    orgs = []
+    for name, regions in (("Suspended", ["riga"]), ("Other", ["nationwide"])):
+        org = {"id": uid("org"), "name": name, "status": "verified", "revision": 2}
+        service.on_organisation_verified(envelope("organisation_verified", org))
+        offer = {
+            "id": uid("off"),
+            "organisation_id": org["id"],
+            "domain": "health",
+            "title": "x",
+            "capacity": 1,
+            "remaining": 1,
+            "regions": regions,
+            "status": "active",
+            "revision": 1,
+        }
+        service.on_offer_pledged(envelope("offer_pledged", offer))
+        orgs.append(org)
+    store.victim = orgs[0]["id"]  # ranked first: the exact region
+    need = {
+        "id": uid("need"),
+        "domain": "health",
+        "title": "y",
+        "region": "riga",
+        "quantity": 1,
+        "status": "open",
+        "revision": 1,
+    }
+    service.on_need_posted(envelope("need_posted", need))
+    by_org = {
+        m["organisation_id"]: m["status"] for m in store.db.matches.find({"need_id": need["id"]})
+    }
+    assert by_org == {orgs[0]["id"]: "cancelled", orgs[1]["id"]: "proposed"}  # asked elsewhere
