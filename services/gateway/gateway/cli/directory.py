@@ -100,16 +100,17 @@ def run_export(args, config) -> int:
             include_unverified=args.include_unverified,
             include_private=args.include_private,
         )
+        written = len(document["organizations"])  # the rules leave some out (unverified)
         text = json.dumps(document, ensure_ascii=False, indent=2)
     elif args.format == "hxl":
-        text = directory.hxl(organisations)
+        text, written = directory.hxl(organisations), len(organisations)
     else:
-        text = directory.flat_csv(organisations)
+        text, written = directory.flat_csv(organisations), len(organisations)
     if args.output == "-":
         sys.stdout.write(text)
     else:
         Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {len(organisations)} organisations to {args.output}", file=sys.stderr)
+        print(f"wrote {written} organisations to {args.output}", file=sys.stderr)
     return 0
 
 
