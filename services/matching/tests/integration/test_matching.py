@@ -294,6 +294,57 @@ def test_a_need_edited_away_from_an_offer_is_proposed_elsewhere(world):
     assert [m["offer_id"] for m in world.matches(back)] == [riga_offer["id"]]
 
 
+class Direct:
+    """The service's own handlers called in this process on a store of the test's choice
+    (worker_factory): for interleavings no running container can be made to hit."""
+
+    def __init__(self, store_class, mongo_uri):
+        from pymongo import MongoClient
+
+        from tilts_contracts.settings import database_name
+
+        self.store = store_class(MongoClient(mongo_uri)[database_name("matching")])
+        self.store.ensure_indexes()
+        clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
+        self.service = worker_factory(MatchingService, store=self.store, clock=clock)
+
+    def org(self, name):
+        org = {"id": uid("org"), "name": name, "status": "verified", "revision": 2}
+        self.service.on_organisation_verified(envelope("organisation_verified", org))
+        return org
+
+    def offer(self, org, capacity=1, regions=("riga",)):
+        offer = {
+            "id": uid("off"),
+            "organisation_id": org["id"],
+            "domain": "health",
+            "title": "x",
+            "capacity": capacity,
+            "remaining": capacity,
+            "regions": list(regions),
+            "status": "active",
+            "revision": 1,
+        }
+        self.service.on_offer_pledged(envelope("offer_pledged", offer))
+        return offer
+
+    def need(self, quantity=1):
+        need = {
+            "id": uid("need"),
+            "domain": "health",
+            "title": "y",
+            "region": "riga",
+            "quantity": quantity,
+            "status": "open",
+            "revision": 1,
+        }
+        self.service.on_need_posted(envelope("need_posted", need))
+        return need
+
+    def matches(self, need):
+        return list(self.store.db.matches.find({"need_id": need["id"]}))
+
+
 class CancelledMeanwhile(MatchingStore):
     """Matching's real store, with a need cancellation landing right after the need is
     covered and before its match is stored: the window no handler can see into."""
@@ -307,45 +358,15 @@ class CancelledMeanwhile(MatchingStore):
 
 
 def test_a_need_cancelled_while_it_is_being_matched_keeps_no_proposal(mongo_uri):
-    from pymongo import MongoClient
-
-    from tilts_contracts.settings import database_name
-
-    db = MongoClient(mongo_uri)[database_name("matching")]
-    store = CancelledMeanwhile(db)
-    store.ensure_indexes()
-    clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
-    service = worker_factory(MatchingService, store=store, clock=clock)
-    org = {"id": uid("org"), "name": "Racing", "status": "verified", "revision": 2}
-    service.on_organisation_verified(envelope("organisation_verified", org))
-    offer = {
-        "id": uid("off"),
-        "organisation_id": org["id"],
-        "domain": "health",
-        "title": "x",
-        "capacity": 3,
-        "remaining": 3,
-        "regions": ["riga"],
-        "status": "active",
-        "revision": 1,
-    }
-    service.on_offer_pledged(envelope("offer_pledged", offer))
-    need = {
-        "id": uid("need"),
-        "domain": "health",
-        "title": "y",
-        "region": "riga",
-        "quantity": 2,
-        "status": "open",
-        "revision": 1,
-    }
-    service.on_need_posted(envelope("need_posted", need))
-    [match] = db.matches.find({"need_id": need["id"]})
+    direct = Direct(CancelledMeanwhile, mongo_uri)
+    offer = direct.offer(direct.org("Racing"), capacity=3)
+    need = direct.need(quantity=2)
+    [match] = direct.matches(need)
     assert match["status"] == "cancelled"
-    published = [call.args[0] for call in service.dispatch.call_args_list]
+    published = [call.args[0] for call in direct.service.dispatch.call_args_list]
     assert published == ["match_proposed", "match_cancelled"]  # the organisation is told
-    assert db.offers.find_one({"_id": offer["id"]})["remaining"] == 3
-    assert db.parked_events.count_documents({}) == 0
+    assert direct.store.db.offers.find_one({"_id": offer["id"]})["remaining"] == 3
+    assert direct.store.db.parked_events.count_documents({}) == 0
 
 
 def test_only_a_forced_capacity_cut_takes_back_a_request_already_sent(world):
@@ -486,42 +507,14 @@ class StaleRead(MatchingStore):
 
 
 def test_two_rounds_at_once_never_ask_one_organisation_twice_for_a_need(mongo_uri):
-    from pymongo import MongoClient
-
-    from tilts_contracts.settings import database_name
-
-    store = StaleRead(MongoClient(mongo_uri)[database_name("matching")])
-    store.ensure_indexes()
-    clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
-    service = worker_factory(MatchingService, store=store, clock=clock)
-    org = {"id": uid("org"), "name": "Two offers", "status": "verified", "revision": 2}
-    service.on_organisation_verified(envelope("organisation_verified", org))
-    for _ in range(2):
-        offer = {
-            "id": uid("off"),
-            "organisation_id": org["id"],
-            "domain": "health",
-            "title": "x",
-            "capacity": 1,
-            "remaining": 1,
-            "regions": ["riga"],
-            "status": "active",
-            "revision": 1,
-        }
-        service.on_offer_pledged(envelope("offer_pledged", offer))
-    need = {
-        "id": uid("need"),
-        "domain": "health",
-        "title": "y",
-        "region": "riga",
-        "quantity": 2,
-        "status": "open",
-        "revision": 1,
-    }
-    service.on_need_posted(envelope("need_posted", need))  # asks it for 1, from one offer
-    store.stale = True
-    service._match_need(need["id"])  # a second round that did not see that proposal
-    live = list(store.db.matches.find({"need_id": need["id"], "status": "proposed"}))
+    direct = Direct(StaleRead, mongo_uri)
+    org = direct.org("Two offers")
+    direct.offer(org)
+    direct.offer(org)
+    need = direct.need(quantity=2)  # asks it for 1, from one offer
+    direct.store.stale = True
+    direct.service._match_need(need["id"])  # a second round that did not see that proposal
+    live = [m for m in direct.matches(need) if m["status"] == "proposed"]
     assert [m["organisation_id"] for m in live] == [org["id"]]  # one request, one email
 
 
@@ -541,43 +534,11 @@ class SuspendedMeanwhile(MatchingStore):
 
 
 def test_an_organisation_suspended_while_it_is_being_asked_is_not_left_asked(mongo_uri):
-    from pymongo import MongoClient
-
-    from tilts_contracts.settings import database_name
-
-    store = SuspendedMeanwhile(MongoClient(mongo_uri)[database_name("matching")])
-    store.ensure_indexes()
-    clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
-    service = worker_factory(MatchingService, store=store, clock=clock)
-    orgs = []
-    for name, regions in (("Suspended", ["riga"]), ("Other", ["nationwide"])):
-        org = {"id": uid("org"), "name": name, "status": "verified", "revision": 2}
-        service.on_organisation_verified(envelope("organisation_verified", org))
-        offer = {
-            "id": uid("off"),
-            "organisation_id": org["id"],
-            "domain": "health",
-            "title": "x",
-            "capacity": 1,
-            "remaining": 1,
-            "regions": regions,
-            "status": "active",
-            "revision": 1,
-        }
-        service.on_offer_pledged(envelope("offer_pledged", offer))
-        orgs.append(org)
-    store.victim = orgs[0]["id"]  # ranked first: the exact region
-    need = {
-        "id": uid("need"),
-        "domain": "health",
-        "title": "y",
-        "region": "riga",
-        "quantity": 1,
-        "status": "open",
-        "revision": 1,
-    }
-    service.on_need_posted(envelope("need_posted", need))
-    by_org = {
-        m["organisation_id"]: m["status"] for m in store.db.matches.find({"need_id": need["id"]})
-    }
-    assert by_org == {orgs[0]["id"]: "cancelled", orgs[1]["id"]: "proposed"}  # asked elsewhere
+    direct = Direct(SuspendedMeanwhile, mongo_uri)
+    suspended, other = direct.org("Suspended"), direct.org("Other")
+    direct.offer(suspended)
+    direct.offer(other, regions=["nationwide"])
+    direct.store.victim = suspended["id"]  # ranked first: the exact region
+    need = direct.need()
+    by_org = {m["organisation_id"]: m["status"] for m in direct.matches(need)}
+    assert by_org == {suspended["id"]: "cancelled", other["id"]: "proposed"}  # asked elsewhere
