@@ -145,7 +145,12 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("pledges", "need_posted")
     def on_need_posted(self, env, need):
-        self.store.add_need(need)
+        if not self.store.add_need(need):
+            # stored already: RabbitMQ redelivers a need whose handler died before its
+            # ack, perhaps between claiming, covering and proposing; what that run left
+            # half done must not hold the need (the relay's own duplicates come seconds
+            # after the first run ended, so no live round is disturbed)
+            self.store.repair_need(need["id"])
         self._match_need(need["id"])
 
     @consumes("pledges", "need_updated")

@@ -101,6 +101,7 @@ class MatchingStore(Store):
         # MongoDB this one is merely redundant)
         self.db.offer_slots.create_index([("slot", ASCENDING)])
         self.db.offer_slots.create_index([("offer_id", ASCENDING)])
+        self.db.asks.create_index([("need_id", ASCENDING)])
         self.db.needs.create_index([("domain", ASCENDING), ("status", ASCENDING)])
         self.db.matches.create_index([("need_id", ASCENDING)])
         self.db.matches.create_index([("organisation_id", ASCENDING)])
@@ -426,7 +427,7 @@ class MatchingStore(Store):
         claiming and proposing) is taken over."""
         key = f"{need_id}|{org_id}"
         try:
-            self.db.asks.insert_one({"_id": key, "at": iso(now)})
+            self.db.asks.insert_one({"_id": key, "need_id": need_id, "at": iso(now)})
             return True
         except DuplicateKeyError:
             pass
@@ -437,6 +438,21 @@ class MatchingStore(Store):
         if stale.deleted_count != 1:
             return False
         return self.claim_ask(need_id, org_id, now)
+
+    def repair_need(self, need_id: str) -> None:
+        """Undo what a round that died midway left on a need: claims with no live match
+        behind them, and coverage counted for proposals that were never stored."""
+        live = list(
+            self.db.matches.find({"need_id": need_id, "status": {"$in": list(domain.LIVE)}})
+        )
+        asked = {m["organisation_id"] for m in live}
+        for claim in self.db.asks.find({"need_id": need_id}):
+            if claim["_id"].split("|", 1)[1] not in asked:
+                self.db.asks.delete_one({"_id": claim["_id"]})
+        covered = sum(m["quantity"] for m in live)  # what cover() counts, and uncover() not
+        self.db.needs.update_one(
+            {"_id": need_id}, {"$set": {"covered": covered}, "$inc": {VERSION: 1}}
+        )
 
     def release_ask(self, need_id: str, org_id: str) -> None:
         """The organisation's request for the need ended (or was never made)."""

@@ -11,6 +11,7 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter, worker_f
 from matching.domain import DEFAULT_RESPOND_HOURS
 from matching.service import MatchingService
 from matching.storage import MatchingStore
+from tilts_contracts.clock import utcnow
 from tilts_contracts.events import envelope
 
 pytestmark = pytest.mark.integration
@@ -542,3 +543,27 @@ def test_an_organisation_suspended_while_it_is_being_asked_is_not_left_asked(mon
     need = direct.need()
     by_org = {m["organisation_id"]: m["status"] for m in direct.matches(need)}
     assert by_org == {suspended["id"]: "cancelled", other["id"]: "proposed"}  # asked elsewhere
+
+
+def test_a_need_whose_matching_died_midway_is_matched_when_it_comes_back(mongo_uri):
+    direct = Direct(MatchingStore, mongo_uri)
+    org = direct.org("Waiting")
+    direct.offer(org, capacity=5)
+    need = {
+        "id": uid("need"),
+        "domain": "health",
+        "title": "y",
+        "region": "riga",
+        "quantity": 2,
+        "status": "open",
+        "revision": 1,
+    }
+    # what a worker killed mid-round leaves: the need stored, the organisation claimed,
+    # the need counted as covered, and no proposal
+    direct.store.add_need(need)
+    assert direct.store.claim_ask(need["id"], org["id"], utcnow())
+    assert direct.store.cover(need["id"], 2, 2)
+    direct.service.on_need_posted(envelope("need_posted", need))  # RabbitMQ redelivers it
+    assert [(m["organisation_id"], m["quantity"], m["status"]) for m in direct.matches(need)] == [
+        (org["id"], 2, "proposed")
+    ]
