@@ -174,10 +174,17 @@ def answer(match: dict, action: str, now: datetime, organisation_id: str | None 
     return {**match, "status": after, "updated_at": iso(now), **answered}
 
 
-def still_fits(need: dict, offer: dict, today: date) -> bool:
-    """Whether a proposal made for `need` from `offer` still stands: the need is open
-    and was not edited away from what the offer can do."""
-    return need["status"] in ("open", "unmatched") and fits(offer, need, today)
+def still_stands(need: dict, offer: dict, today: date) -> bool:
+    """Whether a proposal made for `need` from `offer` still stands: the need is open and
+    was not edited away from what the offer can do, and the offer is active and its
+    organisation verified (not withdrawn, suspended or erased). Its own capacity is not
+    asked: the proposal holds part of it."""
+    return (
+        need["status"] in ("open", "unmatched")
+        and offer.get("status") == "active"
+        and offer.get("org_status") == "verified"
+        and fits(offer, need, today)
+    )
 
 
 def check_need_open(need: dict, match: dict) -> None:

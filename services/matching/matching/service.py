@@ -65,7 +65,8 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):
-        if self.store.record_organisation(as_held(org)) and not org.get("erased"):
+        held = as_held(org)
+        if self.store.record_organisation(held) and held["status"] == "verified":
             for domain_slug in {
                 o["domain"]
                 for o in self.store.db.offers.find({"organisation_id": org["id"]}, {"domain": 1})
@@ -176,7 +177,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         ):
             held = self.store.get_need(need_id)
             offer = self.store.get_offer(match["offer_id"])
-            if domain.still_fits(held, offer, today) and held["covered"] <= held["quantity"]:
+            if domain.still_stands(held, offer, today) and held["covered"] <= held["quantity"]:
                 continue
             # the need moved away from this offer (region, languages, date) or shrank
             self._cancel_if_proposed(match["_id"])
@@ -319,9 +320,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         # suspended or erased, between reading them and this insert, when no handler could
         # see the match yet: look again, so no proposal outlives what it was made from
         held = self.store.get_need(need["_id"])
-        now_offer = self.store.get_offer(offer["_id"])
-        offer_stands = now_offer["status"] == "active" and now_offer["org_status"] == "verified"
-        if not (offer_stands and domain.still_fits(held, now_offer, now.date())):
+        if not domain.still_stands(held, self.store.get_offer(offer["_id"]), now.date()):
             self._cancel_if_open(match["_id"])
             return False
         return True
@@ -373,10 +372,8 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         event = f"match_{match['status']}"
         if not domain.releases(match["status"]):
             stored = self.store.replace("matches", match, [event])
-            self.store.count_outcome(stored)
         else:
             stored = self.store.replace("matches", match)
-            self.store.count_outcome(stored)
             self.store.release(match["offer_id"], match["quantity"])
             self.store.release_ask(match["need_id"], match["organisation_id"])
             self.store.uncover(match["need_id"], match["quantity"])
@@ -387,6 +384,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
                 return self.store.replace("matches", {**current, **offer_counts(offer)}, [event])
 
             stored = retry_stale(announce)
+        self.store.count_outcome(stored)
         self.store.publish(self.dispatch, "matches", match["_id"])
         return stored
 
