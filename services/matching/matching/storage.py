@@ -426,13 +426,13 @@ class MatchingStore(Store):
         it. A claim no live match stands behind after a minute (its worker died between
         claiming and proposing) is taken over."""
         key = f"{need_id}|{org_id}"
+        claim = {"_id": key, "need_id": need_id, "organisation_id": org_id, "at": iso(now)}
         try:
-            self.db.asks.insert_one({"_id": key, "need_id": need_id, "at": iso(now)})
+            self.db.asks.insert_one(claim)
             return True
         except DuplicateKeyError:
             pass
-        live = {"need_id": need_id, "organisation_id": org_id, "status": {"$in": list(domain.LIVE)}}
-        if self.db.matches.find_one(live) is not None:
+        if self.live_matches(need_id, org_id):
             return False
         stale = self.db.asks.delete_one({"_id": key, "at": {"$lt": iso(now - CLAIM_TTL)}})
         if stale.deleted_count != 1:
@@ -442,17 +442,22 @@ class MatchingStore(Store):
     def repair_need(self, need_id: str) -> None:
         """Undo what a round that died midway left on a need: claims with no live match
         behind them, and coverage counted for proposals that were never stored."""
-        live = list(
-            self.db.matches.find({"need_id": need_id, "status": {"$in": list(domain.LIVE)}})
-        )
+        live = self.live_matches(need_id)
         asked = {m["organisation_id"] for m in live}
         for claim in self.db.asks.find({"need_id": need_id}):
-            if claim["_id"].split("|", 1)[1] not in asked:
+            if claim["organisation_id"] not in asked:
                 self.db.asks.delete_one({"_id": claim["_id"]})
         covered = sum(m["quantity"] for m in live)  # what cover() counts, and uncover() not
         self.db.needs.update_one(
             {"_id": need_id}, {"$set": {"covered": covered}, "$inc": {VERSION: 1}}
         )
+
+    def live_matches(self, need_id: str, org_id: str | None = None) -> list[dict]:
+        """A need's proposed, accepted and fulfilled matches (of one organisation)."""
+        query = {"need_id": need_id, "status": {"$in": list(domain.LIVE)}}
+        if org_id:
+            query["organisation_id"] = org_id
+        return list(self.db.matches.find(query))
 
     def release_ask(self, need_id: str, org_id: str) -> None:
         """The organisation's request for the need ended (or was never made)."""
