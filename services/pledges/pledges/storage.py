@@ -59,10 +59,7 @@ class PledgeStore(Store):
 
     def committed_of(self, offer_id: str) -> int:
         """Quantity organisations accepted (or fulfilled) from this offer."""
-        done = self.db.matches.find(
-            {"offer_id": offer_id, "status": {"$in": ["accepted", "fulfilled"]}}, {"quantity": 1}
-        )
-        return sum(m["quantity"] for m in done)
+        return self.delivered_by_offer(offer_id).get(offer_id, {}).get("accepted", 0)
 
     def public_offers(self, region: str | None, with_erased: bool) -> list[dict]:
         query: dict = {"public": True, "status": {"$in": ["active", "exhausted"]}}
@@ -89,10 +86,14 @@ class PledgeStore(Store):
             covered[m["need_id"]] = covered.get(m["need_id"], 0) + m["quantity"]
         return covered
 
-    def delivered_by_offer(self) -> dict[str, dict]:
-        """Per offer: quantity accepted and quantity fulfilled through matches."""
+    def delivered_by_offer(self, offer_id: str | None = None) -> dict[str, dict]:
+        """Per offer (or for one): quantity accepted (fulfilled included) and quantity
+        fulfilled through matches."""
+        query: dict = {"status": {"$in": ["accepted", "fulfilled"]}}
+        if offer_id:
+            query["offer_id"] = offer_id
         totals: dict[str, dict] = {}
-        for m in self.db.matches.find({"status": {"$in": ["accepted", "fulfilled"]}}):
+        for m in self.db.matches.find(query):
             t = totals.setdefault(m["offer_id"], {"accepted": 0, "fulfilled": 0, "matches": 0})
             t["matches"] += 1
             t["accepted"] += m["quantity"]
