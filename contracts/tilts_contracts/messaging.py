@@ -404,19 +404,21 @@ class Operable:
     @timer(interval=10)
     def keep_handler_times(self):
         """Save this process's handler totals when they have moved."""
-        stats = HANDLER_TIMES.snapshot()
-        if stats != HANDLER_TIMES.saved:
-            self.store.save_handler_times(HANDLER_TIMES.process, stats)
-            HANDLER_TIMES.saved = stats
+        self._save_handler_times(only_if_moved=True)
 
     @rpc
     def handler_times(self) -> dict:
         """Event-handler calls and seconds of every worker of this service, added up
         (this one's as of now, the others' as of their last save, at most 10 s old)."""
+        self._save_handler_times(only_if_moved=False)
+        return self.store.handler_times_total()
+
+    def _save_handler_times(self, only_if_moved: bool) -> None:
         stats = HANDLER_TIMES.snapshot()
+        if only_if_moved and stats == HANDLER_TIMES.saved:
+            return
         self.store.save_handler_times(HANDLER_TIMES.process, stats)
         HANDLER_TIMES.saved = stats
-        return self.store.handler_times_total()
 
     @rpc
     def parked_events(self, limit: int = 100, before: str | None = None) -> list:
