@@ -21,6 +21,46 @@ def uid(prefix):
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
 
+def offer_payload(
+    org_id, capacity=3, regions=("riga",), languages=("lv",), domain="health", **fields
+):
+    """An offer as pledges sends it (open-ended unless `fields` say otherwise)."""
+    return {
+        "id": uid("off"),
+        "organisation_id": org_id,
+        "domain": domain,
+        "title": "Palīdzība",
+        "capacity": capacity,
+        "remaining": capacity,
+        "regions": list(regions),
+        "languages": list(languages),
+        "status": "active",
+        "public": True,
+        "revision": 1,
+        "available_from": None,
+        "available_until": None,
+        **fields,
+    }
+
+
+def need_payload(
+    quantity=1, region="riga", languages=(), urgency="normal", domain="health", **fields
+):
+    """A need as pledges sends it."""
+    return {
+        "id": uid("need"),
+        "domain": domain,
+        "title": "Vajadzība",
+        "region": region,
+        "languages": list(languages),
+        "quantity": quantity,
+        "urgency": urgency,
+        "status": "open",
+        "revision": 1,
+        **fields,
+    }
+
+
 @pytest.fixture
 def matching(container_factory, service_config):
     container = container_factory(MatchingService, {**service_config, "TEST_CLOCK": True})
@@ -55,37 +95,12 @@ class World:
     def offer(
         self, org, capacity=3, regions=("riga",), languages=("lv",), domain="health", **fields
     ):
-        offer = {
-            "id": uid("off"),
-            "organisation_id": org["id"],
-            "domain": domain,
-            "title": "Palīdzība",
-            "capacity": capacity,
-            "remaining": capacity,
-            "regions": list(regions),
-            "languages": list(languages),
-            "status": "active",
-            "public": True,
-            "revision": 1,
-            "available_from": None,  # as pledges sends an open-ended offer
-            "available_until": None,
-            **fields,
-        }
+        offer = offer_payload(org["id"], capacity, regions, languages, domain, **fields)
         self.send("pledges", envelope("offer_pledged", offer), "on_offer_pledged")
         return offer
 
     def need(self, quantity=1, region="riga", languages=(), urgency="normal", domain="health"):
-        need = {
-            "id": uid("need"),
-            "domain": domain,
-            "title": "Vajadzība",
-            "region": region,
-            "languages": list(languages),
-            "quantity": quantity,
-            "urgency": urgency,
-            "status": "open",
-            "revision": 1,
-        }
+        need = need_payload(quantity, region, languages, urgency, domain)
         self.send("pledges", envelope("need_posted", need), "on_need_posted")
         return need
 
@@ -213,32 +228,10 @@ def test_suspending_an_organisation_moves_its_proposals_elsewhere(world):
 
 def test_redelivered_events_change_nothing(world):
     org = world.org("Once")
-    offer = {
-        "id": uid("off"),
-        "organisation_id": org["id"],
-        "domain": "health",
-        "title": "x",
-        "capacity": 2,
-        "remaining": 2,
-        "regions": ["riga"],
-        "languages": [],
-        "status": "active",
-        "public": True,
-        "revision": 1,
-    }
+    offer = offer_payload(org["id"], capacity=2, languages=())
     pledged = envelope("offer_pledged", offer)
     world.send("pledges", pledged, "on_offer_pledged")
-    need = {
-        "id": uid("need"),
-        "domain": "health",
-        "title": "y",
-        "region": "riga",
-        "languages": [],
-        "quantity": 1,
-        "urgency": "normal",
-        "status": "open",
-        "revision": 1,
-    }
+    need = need_payload()
     posted = envelope("need_posted", need)
     world.send("pledges", posted, "on_need_posted")
     world.send("pledges", posted, "on_need_posted")
@@ -315,30 +308,12 @@ class Direct:
         return org
 
     def offer(self, org, capacity=1, regions=("riga",)):
-        offer = {
-            "id": uid("off"),
-            "organisation_id": org["id"],
-            "domain": "health",
-            "title": "x",
-            "capacity": capacity,
-            "remaining": capacity,
-            "regions": list(regions),
-            "status": "active",
-            "revision": 1,
-        }
+        offer = offer_payload(org["id"], capacity, regions, languages=())
         self.service.on_offer_pledged(envelope("offer_pledged", offer))
         return offer
 
     def need(self, quantity=1):
-        need = {
-            "id": uid("need"),
-            "domain": "health",
-            "title": "y",
-            "region": "riga",
-            "quantity": quantity,
-            "status": "open",
-            "revision": 1,
-        }
+        need = need_payload(quantity)
         self.service.on_need_posted(envelope("need_posted", need))
         return need
 
@@ -432,29 +407,11 @@ def test_a_forced_cut_does_not_lock_the_organisation_out_of_the_need(world):
 
 def test_events_that_overtake_the_post_are_kept_not_parked(world):
     org = world.org("Overtaken")
-    offer = {
-        "id": uid("off"),
-        "organisation_id": org["id"],
-        "domain": "health",
-        "title": "x",
-        "capacity": 2,
-        "remaining": 2,
-        "regions": ["riga"],
-        "status": "withdrawn",
-        "revision": 2,
-    }
+    offer = offer_payload(org["id"], capacity=2, languages=(), status="withdrawn", revision=2)
     world.send("pledges", envelope("offer_withdrawn", offer), "on_offer_withdrawn")
     pledged = {**offer, "status": "active", "revision": 1}
     world.send("pledges", envelope("offer_pledged", pledged), "on_offer_pledged")
-    need = {
-        "id": uid("need"),
-        "domain": "health",
-        "title": "y",
-        "region": "riga",
-        "quantity": 1,
-        "status": "cancelled",
-        "revision": 2,
-    }
+    need = need_payload(status="cancelled", revision=2)
     world.send("pledges", envelope("need_cancelled", need), "on_need_cancelled")
     posted = {**need, "status": "open", "revision": 1}
     world.send("pledges", envelope("need_posted", posted), "on_need_posted")
@@ -549,15 +506,7 @@ def test_a_need_whose_matching_died_midway_is_matched_when_it_comes_back(mongo_u
     direct = Direct(MatchingStore, mongo_uri)
     org = direct.org("Waiting")
     direct.offer(org, capacity=5)
-    need = {
-        "id": uid("need"),
-        "domain": "health",
-        "title": "y",
-        "region": "riga",
-        "quantity": 2,
-        "status": "open",
-        "revision": 1,
-    }
+    need = need_payload(quantity=2)
     # what a worker killed mid-round leaves: the need stored, the organisation claimed,
     # the need counted as covered, and no proposal
     direct.store.add_need(need)
