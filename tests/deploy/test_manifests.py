@@ -19,16 +19,21 @@ ROOT = Path(__file__).parents[2]
 SERVICES = ("registry", "pledges", "matching", "notify", "gateway")
 
 
-@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
-def test_compose_is_valid_and_the_busy_services_can_scale():
-    env = {**os.environ, "AUTH_SECRET": "x" * 40}
-    run = subprocess.run(
+def compose_config(env: dict) -> subprocess.CompletedProcess:
+    """`docker-compose config` on the project's compose file, with this environment."""
+    return subprocess.run(
         ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
         capture_output=True,
         text=True,
         env=env,
         cwd=ROOT,
     )
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
+def test_compose_is_valid_and_the_busy_services_can_scale():
+    env = {**os.environ, "AUTH_SECRET": "x" * 40}
+    run = compose_config(env)
     assert run.returncode == 0, run.stderr
     config = yaml.safe_load(run.stdout)
     services = config["services"]
@@ -38,13 +43,7 @@ def test_compose_is_valid_and_the_busy_services_can_scale():
         assert "container_name" not in services[name] and "ports" not in services[name]
         assert services[name]["environment"]["MONGO_URI"].endswith("replicaSet=rs0")
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3")
-    missing = subprocess.run(
-        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "AUTH_SECRET"},
-    )
+    missing = compose_config({k: v for k, v in os.environ.items() if k != "AUTH_SECRET"})
     assert missing.returncode != 0 and "AUTH_SECRET" in missing.stderr
 
 
@@ -110,13 +109,7 @@ def test_images_are_the_ones_compose_builds_and_kustomize_places():
             "TILTS_REGISTRY": "registry.example.org/tilts",
             "TILTS_TAG": "1.0.0",
         }
-        run = subprocess.run(
-            ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=ROOT,
-        )
+        run = compose_config(env)
         services = yaml.safe_load(run.stdout)["services"]
         for name in SERVICES:  # what `docker compose build && push` makes, kustomize pulls
             wanted = placed[f"tilts/{name}"]
@@ -157,13 +150,7 @@ def test_probes_look_at_the_pod_itself():
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
 def test_compose_health_checks_can_fail():
     env = {**os.environ, "AUTH_SECRET": "x" * 40}
-    run = subprocess.run(
-        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    run = compose_config(env)
     services = yaml.safe_load(run.stdout)["services"]
     mongo = " ".join(services["mongo"]["healthcheck"]["test"])
     # mongosh exits 0 whatever --eval prints: only quit() makes "not primary yet" fail
