@@ -170,16 +170,20 @@ class Stack:
         log.close()
 
     def stop(self) -> None:
-        for key in reversed(list(self.procs)):
-            proc = self.procs[key]
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in list(self.procs.values()):
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        """Services first (the gateway leading), then storage and mail, so a worker
+        finishing its last message still reaches the database it writes to."""
+        infrastructure = ("mongo", "smtp")
+        services = [key for key in reversed(list(self.procs)) if key not in infrastructure]
+        for group in (services, [key for key in infrastructure if key in self.procs]):
+            for key in group:
+                if self.procs[key].poll() is None:
+                    self.procs[key].terminate()
+            for key in group:
+                try:
+                    self.procs[key].wait(15)
+                except subprocess.TimeoutExpired:
+                    self.procs[key].kill()
+                    self.procs[key].wait()
         self.procs.clear()
 
 
