@@ -107,7 +107,7 @@ def candidate_latency(
     for _ in range(samples):
         n = need(rng)
         began = time.perf_counter()
-        found = store.candidate_offers(n, today.isoformat())
+        found = store.candidate_slots(n, today.isoformat())
         domain.rank(found, n, n["quantity"], {}, set(), today)
         timings.append((time.perf_counter() - began) * 1000)
     return median_p95(timings)

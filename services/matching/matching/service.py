@@ -262,18 +262,25 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         if need["status"] not in ("open", "unmatched"):
             return
         now = self._now()
+        today = now.date().isoformat()
         asked = domain.not_to_ask(self.store.matches_of_need(need_id))
-        offers = self.store.candidate_offers(need, now.date().isoformat(), exclude_orgs=asked)
+        described = self.store.candidate_slots(need, today, exclude_orgs=asked)
         stats = self.store.organisation_stats(
-            {o["organisation_id"] for o in offers}, (now - FAIRNESS_WINDOW).date().isoformat()
+            {o["organisation_id"] for o in described}, (now - FAIRNESS_WINDOW).date().isoformat()
         )
         still = need["quantity"] - need["covered"]
-        for candidate in domain.rank(offers, need, max(still, 1), stats, asked, now.date()):
+        wanted, behind = max(still, 1), False
+        for ranked in domain.rank(described, need, wanted, stats, asked, now.date()):
             if still <= 0:
                 break
-            org_id = candidate.offer["organisation_id"]
+            org_id = ranked.offer["organisation_id"]
             if org_id in asked:
                 continue  # asked already in this round, through another of its offers
+            offer = self.store.offer_if_candidate(ranked.offer, need, today)
+            if offer is None:
+                behind = True  # its slot was behind the offer: brought level, look again
+                continue
+            candidate = domain.score(offer, need, wanted, stats.get(org_id, {}))
             if not self.store.claim_ask(need_id, org_id, now):
                 continue  # a round running beside this one asked it a moment ago
             quantity = min(still, candidate.offer["remaining"])
@@ -292,6 +299,9 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
                 return
             asked.add(org_id)
             still -= quantity
+        if still > 0 and behind and depth < 3:
+            self._match_need(need_id, depth + 1)  # past the slots that misled this round
+            return
         self._report_gap(need_id)
 
     def _propose(self, need: dict, candidate: domain.Candidate, quantity: int, now) -> bool:

@@ -8,10 +8,12 @@ Candidates are found through `offer_slots`, an index kept beside the offers: one
 for a need is then one equality on a scalar key, sorted by free capacity, per region the
 need can be served from (its own and nationwide): an index range read whatever the number
 of offers, on MongoDB and on NX-27017 alike (NX-27017 scans for equality on an array field,
-`$in` on the key, or string ranges). The offer stays the truth: each slot is a copy of the
-offer at one `_version`, written after the offer and never over a newer copy, and every
-candidate is checked against its offer before it is returned, so a stale slot can cost a
-skipped candidate but never a reservation the offer does not allow.
+`$in` on the key, or string ranges). A slot carries every field the rules and the score
+read, so a need's candidates are ranked from slots alone, and only the offers about to be
+asked are read. The offer stays the truth: each slot is a copy of the offer at one
+`_version`, written after the offer and never over a newer copy, and a candidate's offer is
+read and checked before anyone is asked, so a stale slot can cost a skipped candidate but
+never a request or a reservation the offer does not allow.
 """
 
 import heapq
@@ -34,6 +36,7 @@ SLOT_FIELDS = (
     "status",
     "org_status",
     "remaining",
+    "regions",
     "languages",
     "available_from",
     "available_until",
@@ -87,6 +90,18 @@ def slots_of(offer: dict) -> dict[str, dict]:
             "version": offer[VERSION],
         }
     return slots
+
+
+def offer_of(slot: dict) -> dict:
+    """What a live slot says of its offer: the fields the rules and the score read."""
+    described = {k: slot.get(k) for k in SLOT_FIELDS}
+    described.update(
+        _id=slot["offer_id"],
+        regions=slot.get("regions") or [slot["region"]],  # slots written before they had it
+        remaining=slot["free"],
+        **{VERSION: slot["version"]},
+    )
+    return described
 
 
 class MatchingStore(Store):
@@ -194,56 +209,60 @@ class MatchingStore(Store):
         self.sync_slots(stored, prune=True)  # regions or domain may have changed
         return True
 
-    def candidate_offers(
+    def candidate_slots(
         self,
         need: dict,
         today: str,
         pool: int = CANDIDATE_POOL,
         exclude_orgs: frozenset[str] | set[str] = frozenset(),
     ) -> list[dict]:
-        """Offers that meet the need's hard rules, those with the most free capacity first,
-        leaving out the organisations in `exclude_orgs` before the pool is filled (so those
-        already asked never crowd out the ones that may still be).
+        """The offers that meet the need's hard rules as their slots describe them, the most
+        free capacity first, one per offer, leaving out the organisations in `exclude_orgs`
+        before the pool is filled (so those already asked never crowd out the ones that may
+        still be).
 
-        At most `pool` of them are scored: with thousands of offers for one domain and
+        Each is its slot's copy of the offer (`_id` the offer's, `remaining` its free
+        capacity at the slot's version): enough to rank them without reading a single
+        offer, which keeps a need's cost flat however large the wall grows. A slot may be
+        behind its offer, so whoever acts on one reads the offer first
+        (`offer_if_candidate`); capacity is only ever reserved on the offer itself.
+
+        At most `pool` of them are returned: with thousands of offers for one domain and
         region, scoring all would make every need as slow as the whole wall is large.
-        Slots are read in order of free capacity from the need's region and nationwide,
-        checked against the rules, then against their offers; when too few survive (an
-        offer unavailable on the day, a slot behind its offer) the next slots are read,
-        so an eligible offer is never missed because those above it did not fit.
+        Slots are read in order of free capacity from the need's region and nationwide, a
+        page at a time, and checked against the rules, so an eligible offer is never missed
+        because those above it did not fit.
         """
         day = date.fromisoformat(today)
         languages = list(need.get("languages") or [])
         keys = dict.fromkeys(slot_key(need["domain"], r) for r in (need["region"], NATIONWIDE))
+        page = max(pool // len(keys), 1)  # the keys' first pages together fill the pool
         slots = heapq.merge(
-            *(self._slots_by_free(key, languages, pool) for key in keys),
+            *(self._slots_by_free(key, languages, page) for key in keys),
             key=lambda s: (-s["free"], s["_id"]),
         )
         found: dict[str, dict] = {}
-        taken: set[str] = set()
-        while len(found) < pool:
-            batch = []
-            for slot in slots:
-                if slot["offer_id"] in taken or slot["organisation_id"] in exclude_orgs:
-                    continue  # the same offer through its other region, or not to be asked
-                if domain.is_candidate({**slot, "regions": [slot["region"]]}, need, day):
-                    taken.add(slot["offer_id"])
-                    batch.append(slot)
-                    if len(batch) == pool - len(found):
-                        break
-            if not batch:
-                break
-            offers = self.db.offers.find({"_id": {"$in": [s["offer_id"] for s in batch]}})
-            held = {o["_id"]: o for o in offers}
-            for slot in batch:
-                offer = held.get(slot["offer_id"])
-                if offer is not None and domain.is_candidate(offer, need, day):
-                    found[offer["_id"]] = offer
-                elif offer is None:
-                    self.db.offer_slots.delete_one({"_id": slot["_id"]})
-                elif offer[VERSION] > slot["version"]:
-                    self.sync_slots(offer, prune=True)  # the slot was behind: bring it level
-        return sorted(found.values(), key=lambda o: -o["remaining"])
+        for slot in slots:
+            if slot["offer_id"] in found or slot["organisation_id"] in exclude_orgs:
+                continue  # the same offer through its other region, or not to be asked
+            described = offer_of(slot)
+            if domain.is_candidate(described, need, day):
+                found[slot["offer_id"]] = described
+                if len(found) == pool:
+                    break
+        return list(found.values())
+
+    def offer_if_candidate(self, described: dict, need: dict, today: str) -> dict | None:
+        """The offer a candidate slot described, if as it stands now it still meets the
+        need; a slot found behind its offer (or left by an offer matching no longer holds)
+        is brought level on the way, so it misleads no later round."""
+        offer = self.find_offer(described["_id"])
+        if offer is None:
+            self.db.offer_slots.delete_many({"offer_id": described["_id"]})
+            return None
+        if offer[VERSION] > described[VERSION]:
+            self.sync_slots(offer, prune=True)
+        return offer if domain.is_candidate(offer, need, date.fromisoformat(today)) else None
 
     def _slots_by_free(self, key: str, languages: list[str], page: int) -> Iterator[dict]:
         """The live slots of one key, most free capacity first, read a page at a time.
@@ -308,15 +327,21 @@ class MatchingStore(Store):
         Builds slots for offers stored before slots existed (an upgraded deployment), and
         repairs what a worker that died between an offer's write and its slots' left behind.
         """
-        held: dict[str, dict[str, int]] = {}
-        for slot in self.db.offer_slots.find({}, {"offer_id": 1, "version": 1}):
-            held.setdefault(slot["offer_id"], {})[slot["_id"]] = slot["version"]
+        held: dict[str, dict[str, int | None]] = {}
+        for slot in self.db.offer_slots.find({}, {"offer_id": 1, "version": 1, "regions": 1}):
+            # a slot written before slots carried the offer's regions is rewritten whole
+            version = slot["version"] if "regions" in slot else None
+            held.setdefault(slot["offer_id"], {})[slot["_id"]] = version
         missing = []
         for offer in self.db.offers.find({}):
             wanted = slots_of(offer)
             have = held.pop(offer["_id"], {})
             if have == {slot_id: offer[VERSION] for slot_id in wanted}:
                 continue
+            if None in have.values():
+                self.db.offer_slots.delete_many(
+                    {"offer_id": offer["_id"], "regions": {"$exists": False}}
+                )
             if have:
                 self.sync_slots(offer, prune=True)
             else:

@@ -516,3 +516,31 @@ def test_a_need_whose_matching_died_midway_is_matched_when_it_comes_back(mongo_u
     assert [(m["organisation_id"], m["quantity"], m["status"]) for m in direct.matches(need)] == [
         (org["id"], 2, "proposed")
     ]
+
+
+class PoolOfOne(MatchingStore):
+    """Matching's real store, ranking one candidate a round: so a round whose only slot
+    is behind its offer has nothing else to fall back on."""
+
+    def candidate_slots(self, need, today, pool=1, exclude_orgs=frozenset()):
+        return super().candidate_slots(need, today, 1, exclude_orgs)
+
+
+@pytest.mark.parametrize("store_class", [MatchingStore, PoolOfOne])
+def test_a_slot_behind_its_offer_costs_no_request_and_no_need(mongo_uri, store_class):
+    """Rounds rank what the slots say; the offer is read before anyone is asked, so a slot
+    a dead worker left behind (here: its offer withdrawn) asks nobody, and the round looks
+    again past it instead of reporting a gap."""
+    direct = Direct(store_class, mongo_uri)
+    gone = direct.offer(direct.org("Withdrawn meanwhile"), capacity=9)  # the closer: first
+    there = direct.offer(direct.org("Still there"), capacity=1, regions=("nationwide",))
+    held = direct.store.get_offer(gone["id"])
+    direct.store.db.offers.replace_one(  # the offer's write landed, its slot's did not
+        {"_id": gone["id"]}, {**held, "status": "withdrawn", "_version": held["_version"] + 1}
+    )
+    need = direct.need()
+    assert [(m["offer_id"], m["status"]) for m in direct.matches(need)] == [
+        (there["id"], "proposed")
+    ]
+    assert direct.store.db.offer_slots.find_one({"offer_id": gone["id"]})["free"] == 0
+    assert direct.store.get_need(need["id"])["gap_reported"] == -1  # no gap was raised

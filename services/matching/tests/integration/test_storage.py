@@ -77,7 +77,7 @@ def slots(store, offer_id):
 
 
 def found(store, n, pool=200):
-    return [o["_id"] for o in store.candidate_offers(n, TODAY, pool)]
+    return [o["_id"] for o in store.candidate_slots(n, TODAY, pool)]
 
 
 def edit(store, offer_id, **fields):
@@ -238,7 +238,7 @@ def test_candidates_are_the_freest_eligible_offers_whatever_the_mix(store):
         )
         eligible = [o for o in all_offers if domain.is_candidate(o, n, date.fromisoformat(TODAY))]
         for pool in (3, 200):
-            got = store.candidate_offers(n, TODAY, pool)
+            got = store.candidate_slots(n, TODAY, pool)
             assert len(got) == min(pool, len(eligible))
             assert all(domain.is_candidate(o, n, date.fromisoformat(TODAY)) for o in got)
             best = sorted((o["remaining"] for o in eligible), reverse=True)[:pool]
@@ -253,8 +253,11 @@ def test_a_stale_slot_never_allocates_more_than_the_offer_has(store):
     # a slot left behind (a worker died between its offer's write and the slot's)
     store.db.offers.update_one({"_id": off}, {"$inc": {"remaining": -1, VERSION: 1}})
     store.db.offer_slots.update_one({"_id": f"{off}|riga"}, {"$set": {"free": 50}})
-    got = store.candidate_offers(need(), TODAY)
-    assert [o["remaining"] for o in got] == [1]  # the offer's own figure, not the slot's
+    [described] = store.candidate_slots(need(), TODAY)
+    assert described["remaining"] == 50  # what the slot says
+    held = store.offer_if_candidate(described, need(), TODAY)
+    assert held["remaining"] == 1  # the offer's own figure, read before acting on it
+    assert slots(store, off)["riga"]["free"] == 1  # and the slot brought level
     assert not store.reserve(off, 2)
     assert store.reserve(off, 1)
     assert not store.reserve(off, 1)
@@ -270,9 +273,44 @@ def test_a_slot_behind_its_offer_is_skipped_and_brought_level(store):
         {"_id": off},
         {**held, "regions": ["kurzeme"], "status": "withdrawn", VERSION: held[VERSION] + 1},
     )
+    [described] = store.candidate_slots(need(), TODAY)  # the slot still says riga, active
+    assert store.offer_if_candidate(described, need(), TODAY) is None
     assert found(store, need()) == []
     assert slots(store, off)["kurzeme"]["free"] == 0
     assert "riga" not in slots(store, off)
+
+
+def test_a_slot_whose_offer_matching_no_longer_holds_goes(store):
+    off = offer(store, org(store)["id"], capacity=3)
+    [described] = store.candidate_slots(need(), TODAY)
+    store.db.offers.delete_one({"_id": off})
+    assert store.offer_if_candidate(described, need(), TODAY) is None
+    assert store.db.offer_slots.count_documents({"offer_id": off}) == 0
+
+
+def test_a_slot_describes_its_offer_as_the_rules_and_the_score_read_it(store):
+    """Ranking reads slots, not offers: a slot carries every field the rules and the
+    score look at, including all the offer's regions (an exact region scores higher)."""
+    off = offer(store, org(store)["id"], capacity=7, regions=("riga", "nationwide"))
+    n = need(languages=("lv",))
+    [described] = store.candidate_slots(n, TODAY)
+    held = store.get_offer(off)
+    today = date.fromisoformat(TODAY)
+    by_slot, by_offer = domain.score(described, n, 3, {}), domain.score(held, n, 3, {})
+    assert (by_slot.score, by_slot.breakdown) == (by_offer.score, by_offer.breakdown)
+    assert by_slot.breakdown["region"] == 1.0
+    assert domain.is_candidate(described, n, today)
+
+
+def test_start_up_rewrites_slots_written_before_they_carried_the_offers_regions(store):
+    off = offer(store, org(store)["id"], capacity=3, regions=("riga", "nationwide"))
+    store.db.offer_slots.update_many({"offer_id": off}, {"$unset": {"regions": ""}})
+    store.ensure_indexes()  # a worker of the new version starting
+    assert {s["region"]: s["regions"] for s in slots(store, off).values()} == {
+        "riga": ["riga", "nationwide"],
+        "nationwide": ["riga", "nationwide"],
+    }
+    assert found(store, need()) == [off]
 
 
 def test_start_up_builds_slots_for_offers_stored_before_slots_existed(store):
@@ -359,7 +397,7 @@ def test_organisations_already_asked_do_not_fill_the_pool(store):
         offer(store, asked["id"], capacity=50)  # the freest: they would fill a pool of 2
     small = offer(store, fresh["id"], capacity=1)
     need = {"domain": "health", "region": "riga", "languages": ["lv"], "quantity": 1}
-    found = store.candidate_offers(need, TODAY, pool=2, exclude_orgs={asked["id"]})
+    found = store.candidate_slots(need, TODAY, pool=2, exclude_orgs={asked["id"]})
     assert [o["_id"] for o in found] == [small]
 
 
