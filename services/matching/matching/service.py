@@ -57,31 +57,39 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
     def on_organisation_registered(self, env, org):
         self.store.record_organisation(as_held(org))
 
+    # The follow-up of each event (asking elsewhere, matching waiting needs) is decided
+    # from the state held after the write, not from whether this delivery made the write:
+    # a delivery that stored its change and then failed is retried, and the retry must
+    # still do what the first one could not finish. Done twice, a follow-up finds nothing.
     @consumes("registry", "organisation_updated")
     def on_organisation_updated(self, env, org):
-        org = as_held(org)
-        if self.store.record_organisation(org) and org["status"] == "erased":
-            self._withdraw_proposals({"organisation_id": org["id"]})
+        self.store.record_organisation(as_held(org))
+        self._follow_organisation(org["id"], rematch=False)  # an edit opens no capacity
 
     @consumes("registry", "organisation_verified")
     def on_organisation_verified(self, env, org):
-        held = as_held(org)
-        if self.store.record_organisation(held) and held["status"] == "verified":
-            for domain_slug in {
-                o["domain"]
-                for o in self.store.db.offers.find({"organisation_id": org["id"]}, {"domain": 1})
-            }:
-                self._rematch_domain(domain_slug)
+        self.store.record_organisation(as_held(org))
+        self._follow_organisation(org["id"])
 
     @consumes("registry", "organisation_suspended")
     def on_organisation_suspended(self, env, org):
-        if self.store.record_organisation(as_held(org)):
-            self._withdraw_proposals({"organisation_id": org["id"]})
+        self.store.record_organisation(as_held(org))
+        self._follow_organisation(org["id"])
+
+    def _follow_organisation(self, org_id: str, rematch: bool = True) -> None:
+        """A verified organisation's offers may meet waiting needs; a suspended or erased
+        one is asked nothing more and its open requests go elsewhere."""
+        status = (self.store.organisation(org_id) or {}).get("status")
+        if status == "verified" and rematch:
+            for domain_slug in self.store.domains_offered_by(org_id):
+                self._rematch_domain(domain_slug)
+        elif status in ("suspended", "erased"):
+            self._withdraw_proposals({"organisation_id": org_id})
 
     @consumes("pledges", "offer_pledged")
     def on_offer_pledged(self, env, offer):
-        if self.store.add_offer(offer):
-            self._rematch_domain(offer["domain"])
+        self.store.add_offer(offer)
+        self._rematch_domain(offer["domain"])
 
     @consumes("pledges", "offer_updated")
     def on_offer_updated(self, env, offer):
@@ -106,8 +114,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             return {**held, **fields}
 
         updated = retry_stale(attempt)
-        if updated is None:
-            return
+        if updated is None:  # held already: a redelivery finishes what it began
+            updated = self.store.get_offer(offer["id"])
+            if updated.get("revision") != offer["revision"]:
+                return  # a later edit is held, and its own event does the follow-up
         # the copies on its matches keep what was asked, but never text the owner took back
         # (an erased organisation's offers come here with their description blanked)
         self.store.refresh_offer_text(offer["id"], offer["title"], offer.get("description"))
@@ -168,10 +178,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             self.store.replace("needs", {**held, **fields, "source_revision": need["revision"]})
             return True
 
-        if not retry_stale(attempt):
-            return
+        retry_stale(attempt)  # False when held already: its proposals are checked again all
         need_id = need["id"]
         today = self._now().date()
+        released = False
         for match in sorted(
             self.store.proposed({"need_id": need_id}), key=lambda m: m["_id"], reverse=True
         ):
@@ -180,8 +190,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             if domain.still_stands(held, offer, today) and held["covered"] <= held["quantity"]:
                 continue
             # the need moved away from this offer (region, languages, date) or shrank
-            self._cancel_if_proposed(match["_id"])
+            released = self._cancel_if_proposed(match["_id"]) or released
         self._match_need(need_id)
+        if released:  # what the need no longer holds may serve the domain's other needs
+            self._rematch_domain(self.store.get_need(need_id)["domain"])
 
     @consumes("pledges", "need_cancelled")
     def on_need_cancelled(self, env, need):
@@ -196,8 +208,11 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         retry_stale(attempt)
         # nothing is owed to a need that is gone: proposals and accepted matches are cancelled
         # (the organisations are told), fulfilled ones stay as the record of what was given
+        released = False
         for match in self.store.open_matches({"need_id": need["id"]}):
-            self._cancel_if_open(match["_id"])
+            released = self._cancel_if_open(match["_id"]) or released
+        if released:  # what they held is free again for the domain's other needs
+            self._rematch_domain(self.store.get_need(need["id"])["domain"])
 
     # -- what organisations and coordinators say -----------------------------------
     @rpc
@@ -283,10 +298,10 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
             candidate = domain.score(offer, need, wanted, stats.get(org_id, {}))
             if not self.store.claim_ask(need_id, org_id, now):
                 continue  # a round running beside this one asked it a moment ago
-            quantity = min(still, candidate.offer["remaining"])
-            if not self.store.reserve(candidate.offer["_id"], quantity):
+            quantity = self.store.reserve_up_to(offer, need, today, still)
+            if not quantity:
                 self.store.release_ask(need_id, org_id)
-                continue  # another worker took it first
+                continue  # other workers took all of it first
             if not self.store.cover(need_id, quantity, need["quantity"]):
                 self.store.release(candidate.offer["_id"], quantity)
                 self.store.release_ask(need_id, org_id)
@@ -370,7 +385,8 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
         match = retry_stale(attempt)
         if domain.releases(match["status"]):
-            self._match_need(match["need_id"])
+            self._match_need(match["need_id"])  # its own need asks the next candidate first,
+            self._rematch_domain(self.store.get_need(match["need_id"])["domain"])  # then others
         return api.present(api.Match, match)
 
     def _settle(self, match: dict) -> dict:

@@ -168,6 +168,10 @@ class MatchingStore(Store):
     def organisation(self, org_id: str) -> dict | None:
         return self.db.organisations.find_one({"_id": org_id})
 
+    def domains_offered_by(self, org_id: str) -> set[str]:
+        offers = self.db.offers.find({"organisation_id": org_id}, {"domain": 1})
+        return {o["domain"] for o in offers}
+
     # -- read model of offers, with the capacity matching allocates ---------------------
     def get_offer(self, offer_id: str) -> dict:
         return self.get_doc("offers", offer_id, "offer")
@@ -383,6 +387,18 @@ class MatchingStore(Store):
             return False
         self._sync_slots_of(offer_id)
         return True
+
+    def reserve_up_to(self, offer: dict, need: dict, today: str, wanted: int) -> int:
+        """Reserve as much of `wanted` as the offer has free, reading it again when another
+        worker took part of it meanwhile; how much was reserved (0: none left for us)."""
+        for _ in range(5):
+            quantity = min(wanted, offer["remaining"])
+            if quantity > 0 and self.reserve(offer["_id"], quantity):
+                return quantity
+            offer = self.find_offer(offer["_id"])
+            if offer is None or not domain.is_candidate(offer, need, date.fromisoformat(today)):
+                return 0
+        return 0
 
     def release(self, offer_id: str, quantity: int) -> None:
         self.db.offers.update_one({"_id": offer_id}, {"$inc": {"remaining": quantity, VERSION: 1}})

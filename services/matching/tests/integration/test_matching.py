@@ -13,6 +13,7 @@ from matching.service import MatchingService
 from matching.storage import MatchingStore
 from tilts_contracts.clock import utcnow
 from tilts_contracts.events import envelope
+from tilts_contracts.messaging import RetryLater
 
 pytestmark = pytest.mark.integration
 
@@ -544,3 +545,59 @@ def test_a_slot_behind_its_offer_costs_no_request_and_no_need(mongo_uri, store_c
     ]
     assert direct.store.db.offer_slots.find_one({"offer_id": gone["id"]})["free"] == 0
     assert direct.store.get_need(need["id"])["gap_reported"] == -1  # no gap was raised
+
+
+def test_capacity_given_back_goes_to_the_domains_other_waiting_needs(world):
+    """One place, two needs: the second waits as a gap; when the first need's request is
+    declined, or the first need is cancelled, the place goes to the need that waited."""
+    only = world.org("Only")
+    world.offer(only, capacity=1)
+    first, waiting = world.need(), world.need()
+    [asked] = world.matches(first)
+    assert world.matches(waiting) == []
+    world.cancel(first)
+    [now_asked] = world.matches(waiting)
+    assert (now_asked["organisation_id"], now_asked["status"]) == (only["id"], "proposed")
+
+    other = world.org("Other")
+    world.offer(other, capacity=1)
+    third = world.need()  # takes Other's place
+    [third_asked] = world.matches(third)
+    assert third_asked["organisation_id"] == other["id"]
+    world.call("decline_match", now_asked["id"], only["id"])  # Only says no to `waiting`
+    # Only's place is free again; `waiting` may not ask Only twice and Other is taken,
+    # so the place stays free until a need it can serve comes: the next one gets it
+    fourth = world.need()
+    assert [m["organisation_id"] for m in world.matches(fourth)] == [only["id"]]
+    assert [m["status"] for m in world.matches(first)] == ["cancelled"]
+    assert asked["organisation_id"] == only["id"]
+
+
+class FailsOnce(MatchingStore):
+    """Matching's real store whose first domain re-match fails, as a database that drops
+    the connection between an event's write and its follow-up would make it."""
+
+    failed = False
+
+    def needs_waiting(self, domain):
+        if not FailsOnce.failed:
+            FailsOnce.failed = True
+            from pymongo.errors import AutoReconnect
+
+            raise AutoReconnect("dropped")
+        return super().needs_waiting(domain)
+
+
+def test_a_retried_event_finishes_the_follow_up_its_first_delivery_could_not(mongo_uri):
+    direct = Direct(MatchingStore, mongo_uri)
+    need = direct.need()  # nobody can help yet: a gap
+    flaky = Direct(FailsOnce, mongo_uri)
+    org = flaky.org("Late")
+    offer = offer_payload(org["id"], capacity=2, languages=())
+    event = envelope("offer_pledged", offer)
+    FailsOnce.failed = False
+    with pytest.raises(RetryLater):  # RabbitMQ is asked to deliver it again, later
+        flaky.service.on_offer_pledged(event)  # the offer is stored, the re-match fails
+    assert direct.matches(need) == []
+    flaky.service.on_offer_pledged(event)  # RabbitMQ delivers it again
+    assert [m["offer_id"] for m in direct.matches(need)] == [offer["id"]]

@@ -424,3 +424,12 @@ def test_a_claim_a_dead_worker_left_is_taken_over_after_a_minute(store):
     assert not store.claim_ask("need_1", "org_1", t0 + timedelta(hours=1))  # a match stands
     store.release_ask("need_1", "org_1")
     assert store.claim_ask("need_1", "org_1", t0 + timedelta(hours=1))
+
+
+def test_a_round_takes_what_is_left_when_another_took_part_of_an_offer(store):
+    off = offer(store, org(store)["id"], capacity=5)
+    seen = store.get_offer(off)  # this round read 5 free
+    assert store.reserve(off, 4)  # another worker took 4 meanwhile
+    assert store.reserve_up_to(seen, need(), TODAY, 3) == 1  # the one left, not nothing
+    assert store.get_offer(off)["remaining"] == 0
+    assert store.reserve_up_to(seen, need(), TODAY, 3) == 0
