@@ -2,6 +2,8 @@
 
 import csv
 import io
+import itertools
+import re
 import uuid
 
 from tilts_contracts import taxonomy
@@ -29,6 +31,8 @@ EXPORT_ONLY = ("id", "status")
 # with a line break in another column, is an unclosed quote
 MULTILINE = ("description",)
 MAX_RECORD_LINES = 200
+# what a line of the file holds when it is a row of its own: an address in its email cell
+EMAIL_CELL = re.compile(r"[^@\s,;\"]+@[^@\s,;\"]+\.[^@\s,;\"]+")
 
 
 def _lines(text: str) -> list[str]:
@@ -38,12 +42,31 @@ def _lines(text: str) -> list[str]:
 
 
 def _record(lines: list[str], at: int) -> tuple[list[str] | None, int, str]:
-    """The record starting at line index `at`: (cells or None, lines it spans, error)."""
-    reader = csv.reader(lines[i] for i in range(at, min(len(lines), at + MAX_RECORD_LINES)))
+    """The record starting at line index `at`: (cells or None, lines it spans, error).
+
+    A quote still open where the lines run out (the file's end, or MAX_RECORD_LINES on)
+    is an error: the reader reads one line past them to tell.
+    """
+    end = min(len(lines), at + MAX_RECORD_LINES)
+    reader = csv.reader(itertools.chain((lines[i] for i in range(at, end)), ["\n"]))
     try:
-        return next(reader), max(reader.line_num, 1), ""
+        cells = next(reader)
     except csv.Error as exc:
         return None, 1, f"unreadable line: {exc}"
+    if reader.line_num > end - at:
+        return None, reader.line_num - 1, f'a quote (") opened on line {at + 1} is not closed'
+    return cells, max(reader.line_num, 1), ""
+
+
+def _a_row_of_its_own(line: str, header: list[str]) -> bool:
+    """Whether a line reads as a whole row: balanced quotes, the header's width and an
+    email address in the email column. A quoted description never holds such a line."""
+    if line.count('"') % 2:
+        return False
+    cells = next(csv.reader([line]), [])
+    return len(cells) == len(header) and bool(
+        EMAIL_CELL.fullmatch(cells[header.index("email")].strip())
+    )
 
 
 def _header(cells: list[str]) -> list[str]:
@@ -72,7 +95,9 @@ def read_csv(text: str) -> list[dict]:
     spreadsheet or an editor numbers it.
     """
     lines = _lines(text.lstrip("\ufeff"))
-    first, spans, _ = _record(lines, 0) if lines else (None, 0, "")
+    first, spans, error = _record(lines, 0) if lines else (None, 0, "")
+    if error:
+        raise Invalid("the CSV header is not one Tilts can read", {"_header": [error]})
     if not first or not any(c.strip() for c in first):
         raise Invalid("the CSV is empty", {"_file": ["expected a header line"]})
     header = _header(first)
@@ -88,10 +113,15 @@ def read_csv(text: str) -> list[dict]:
         if not any(cell.strip() for cell in cells):
             at += spans
             continue
-        broken = spans > 1 and any(
-            ("\n" in c or "\r" in c)
-            for k, c in zip(header, cells, strict=False)
-            if k not in MULTILINE
+        # a quote that took in a line which is a row of its own (a description left
+        # open above good rows) was never closed: those rows are read on their own
+        broken = spans > 1 and (
+            any(
+                ("\n" in c or "\r" in c)
+                for k, c in zip(header, cells, strict=False)
+                if k not in MULTILINE
+            )
+            or any(_a_row_of_its_own(lines[i], header) for i in range(at + 1, at + spans))
         )
         if broken or len(cells) != len(header):
             why = f"expected {len(header)} fields, got {len(cells)}"

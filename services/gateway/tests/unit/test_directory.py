@@ -80,6 +80,43 @@ def test_an_unclosed_quote_is_reported_on_its_line_and_the_rows_after_it_are_rea
     assert rows[3]["description"] == "two\nlines"
 
 
+def test_an_unclosed_description_above_good_rows_is_reported_and_they_are_read():
+    good = "".join(f"R{n},r{n}@x.lv,fine\n" for n in range(300))
+    rows = directory.read_csv('name,email,description\nA,a@x.lv,"oops\n' + good)
+    assert rows[0] == {
+        "_line": 2,
+        "_error": {"_line": ['a quote (") opened on line 2 is not closed']},
+    }
+    assert [r["name"] for r in rows[1:]] == [f"R{n}" for n in range(300)]
+    assert [r["_line"] for r in rows[1:]] == list(range(3, 303))
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "B,b@x.lv,\n",  # one good row, then the end of the file
+        'B,b@x.lv,x\nC,c@x.lv,"y"\nD,d@x.lv,\n',  # a later quote "closes" it
+        "no row here\n",  # the quote runs off the end of the file
+    ],
+)
+def test_a_quote_left_open_never_takes_the_lines_after_it(after):
+    rows = directory.read_csv('name,email,description\nA,a@x.lv,"oops\n' + after)
+    assert rows[0]["_error"] == {"_line": ['a quote (") opened on line 2 is not closed']}
+    assert all(r["_line"] == n for n, r in enumerate(rows, start=2))
+
+
+def test_a_quoted_description_may_hold_commas_and_addresses_over_several_lines():
+    text = (
+        "description,name,email\n"
+        '"We help with:\nhousing, food, clothes\nwrite to help@x.lv, or call\n'
+        'the office",Q,q@x.lv\n'
+        "plain,R,r@x.lv\n"
+    )
+    rows = directory.read_csv(text)
+    assert [(r["_line"], r["name"]) for r in rows] == [(2, "Q"), (6, "R")]
+    assert rows[0]["description"].splitlines()[1] == "housing, food, clothes"
+
+
 def test_a_field_over_the_csv_limit_is_one_bad_line_not_the_end_of_the_file():
     text = "name,email\nA,a@x.org\n" + "X" * 140_000 + ",big@x.org\nC,c@x.org\nD,d@x.org\n"
     rows = directory.read_csv(text)
