@@ -31,6 +31,7 @@ EXPORT_ONLY = ("id", "status")
 # with a line break in another column, is an unclosed quote
 MULTILINE = ("description",)
 MAX_RECORD_LINES = 200
+DELIMITERS = (",", ";", "\t")
 # what a line of the file holds when it is a row of its own: an address in its email cell
 EMAIL_CELL = re.compile(r"[^@\s,;\"]+@[^@\s,;\"]+\.[^@\s,;\"]+")
 
@@ -41,14 +42,29 @@ def _lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def _record(lines: list[str], at: int) -> tuple[list[str] | None, int, str]:
+def _delimiter(first_line: str) -> str:
+    """The delimiter the header line uses: comma, or the semicolon a spreadsheet in a
+    Latvian locale writes, or tab; whichever splits it into the most known columns.
+    Only the header decides: a `;` inside a comma file's cell separates a list."""
+    known = set(COLUMNS + EXPORT_ONLY)
+
+    def columns(delimiter: str) -> int:
+        cells = next(csv.reader([first_line], delimiter=delimiter), [])
+        return sum(1 for cell in cells if cell.strip().lower() in known)
+
+    return max(DELIMITERS, key=columns)  # on a tie the first: a comma
+
+
+def _record(lines: list[str], at: int, delimiter: str) -> tuple[list[str] | None, int, str]:
     """The record starting at line index `at`: (cells or None, lines it spans, error).
 
     A quote still open where the lines run out (the file's end, or MAX_RECORD_LINES on)
     is an error: the reader reads one line past them to tell.
     """
     end = min(len(lines), at + MAX_RECORD_LINES)
-    reader = csv.reader(itertools.chain((lines[i] for i in range(at, end)), ["\n"]))
+    reader = csv.reader(
+        itertools.chain((lines[i] for i in range(at, end)), ["\n"]), delimiter=delimiter
+    )
     try:
         cells = next(reader)
     except csv.Error as exc:
@@ -58,12 +74,12 @@ def _record(lines: list[str], at: int) -> tuple[list[str] | None, int, str]:
     return cells, max(reader.line_num, 1), ""
 
 
-def _a_row_of_its_own(line: str, header: list[str]) -> bool:
+def _a_row_of_its_own(line: str, header: list[str], delimiter: str) -> bool:
     """Whether a line reads as a whole row: balanced quotes, the header's width and an
     email address in the email column. A quoted description never holds such a line."""
     if line.count('"') % 2:
         return False
-    cells = next(csv.reader([line]), [])
+    cells = next(csv.reader([line], delimiter=delimiter), [])
     return len(cells) == len(header) and bool(
         EMAIL_CELL.fullmatch(cells[header.index("email")].strip())
     )
@@ -87,7 +103,8 @@ def _unguard(cell: str) -> str:
 
 
 def read_csv(text: str) -> list[dict]:
-    """Rows of an organisations CSV (UTF-8, BOM tolerated); lists split on ';'.
+    """Rows of an organisations CSV (UTF-8, BOM tolerated; comma, semicolon or tab
+    between cells, as the header line shows); lists split on ';'.
 
     A bad header is a 400 for the whole file; a bad line becomes a row whose `_error`
     says why, so the import reports it and goes on with the rest. Every row carries
@@ -95,7 +112,8 @@ def read_csv(text: str) -> list[dict]:
     spreadsheet or an editor numbers it.
     """
     lines = _lines(text.lstrip("\ufeff"))
-    first, spans, error = _record(lines, 0) if lines else (None, 0, "")
+    delimiter = _delimiter(lines[0]) if lines else ","
+    first, spans, error = _record(lines, 0, delimiter) if lines else (None, 0, "")
     if error:
         raise Invalid("the CSV header is not one Tilts can read", {"_header": [error]})
     if not first or not any(c.strip() for c in first):
@@ -105,7 +123,7 @@ def read_csv(text: str) -> list[dict]:
     at = spans
     while at < len(lines):
         line = at + 1
-        cells, spans, error = _record(lines, at)
+        cells, spans, error = _record(lines, at, delimiter)
         if cells is None:
             rows.append({"_line": line, "_error": {"_line": [error]}})
             at += 1
@@ -121,7 +139,9 @@ def read_csv(text: str) -> list[dict]:
                 for k, c in zip(header, cells, strict=False)
                 if k not in MULTILINE
             )
-            or any(_a_row_of_its_own(lines[i], header) for i in range(at + 1, at + spans))
+            or any(
+                _a_row_of_its_own(lines[i], header, delimiter) for i in range(at + 1, at + spans)
+            )
         )
         if broken or len(cells) != len(header):
             why = f"expected {len(header)} fields, got {len(cells)}"

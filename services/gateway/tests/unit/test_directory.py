@@ -31,6 +31,31 @@ def test_rows_are_read_with_lists_a_bom_and_the_line_they_start_on():
     }
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_semicolon_or_tab_csv_is_read_as_the_header_shows(delimiter):
+    text = (
+        delimiter.join(["name", "email", "domains", "description"])
+        + "\n"
+        + delimiter.join(["Drošā māja", "a@x.lv", '"legal;social"', '"iela 1, Rīga"'])
+        + "\n"
+    )
+    [row] = directory.read_csv(text)
+    assert directory.fields_of(row) == {
+        "name": "Drošā māja",
+        "email": "a@x.lv",
+        "domains": ["legal", "social"],
+        "description": "iela 1, Rīga",
+    }
+
+
+def test_a_semicolon_in_a_comma_csv_separates_a_list():
+    [row] = directory.read_csv("name,email,domains\nA,a@x.lv,legal;social\n")
+    assert row["domains"] == ["legal", "social"]
+    with pytest.raises(Invalid) as caught:
+        directory.read_csv("name;telefax\nA;1\n")
+    assert caught.value.details["_header"][0] == "unknown column 'telefax'"
+
+
 @pytest.mark.parametrize(
     "header, problem",
     [
