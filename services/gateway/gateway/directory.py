@@ -191,6 +191,12 @@ TAXONOMIES = {
 }
 
 
+def listed(organisations: list[dict]) -> list[dict]:
+    """The organisations a directory export lists: an erased one (no address left, so no
+    one can reach it) is left out."""
+    return [org for org in organisations if org.get("email")]
+
+
 def hsds_id(*parts: str) -> str:
     """The UUID that stands for a Tilts object (or part of one) in HSDS."""
     return str(uuid.uuid5(TILTS_NS, ":".join(parts)))
@@ -276,9 +282,7 @@ def hsds(
         if include_private or offer.get("public", True):
             by_org.setdefault(offer["organisation_id"], []).append(offer)
     out = []
-    for org in organisations:
-        if not org.get("email"):  # erased
-            continue
+    for org in listed(organisations):
         verified = org.get("status") == "verified"
         if not (verified or include_unverified):
             continue
@@ -349,14 +353,20 @@ def spreadsheet_text(value):
 
 
 def hxl(organisations: list[dict]) -> str:
-    """CSV with an HXL hashtag row: one line per organisation, domain and region."""
+    """CSV with an HXL hashtag row: one line per organisation, domain and region.
+
+    `nationwide` is no administrative area: an organisation working nationwide has
+    its #adm1 empty (once, with its other regions if it names some). Erased
+    organisations are left out."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([title for title, _ in HXL_COLUMNS])
     writer.writerow([tag for _, tag in HXL_COLUMNS])
-    for org in organisations:
+    for org in listed(organisations):
+        regions = org.get("regions") or [""]
+        adm1 = list(dict.fromkeys("" if r == taxonomy.NATIONWIDE else r for r in regions))
         for domain in org.get("domains") or [""]:
-            for region in org.get("regions") or [""]:
+            for region in adm1:
                 cells = [org["name"], domain, region, org.get("email") or "", org["status"]]
                 writer.writerow([spreadsheet_text(c) for c in cells])
     return out.getvalue()
@@ -365,12 +375,12 @@ def hxl(organisations: list[dict]) -> str:
 def flat_csv(organisations: list[dict]) -> str:
     """The import format again: what `tilts import` reads, `tilts export --format csv`
     writes (its id and status columns are ignored on import; cells guarded against
-    spreadsheet formulas read back as they were)."""
+    spreadsheet formulas read back as they were). Erased organisations are left out."""
     out = io.StringIO()
     columns = list(COLUMNS) + list(EXPORT_ONLY)
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
-    for org in organisations:
+    for org in listed(organisations):
         row = {**org, **{k: ";".join(org.get(k) or []) for k in LIST_COLUMNS}}
         writer.writerow({k: spreadsheet_text(row.get(k)) for k in columns})
     return out.getvalue()

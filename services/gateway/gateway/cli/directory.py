@@ -103,9 +103,9 @@ def run_export(args, config) -> int:
         written = len(document["organizations"])  # the rules leave some out (unverified)
         text = json.dumps(document, ensure_ascii=False, indent=2)
     elif args.format == "hxl":
-        text, written = directory.hxl(organisations), len(organisations)
+        text, written = directory.hxl(organisations), len(directory.listed(organisations))
     else:
-        text, written = directory.flat_csv(organisations), len(organisations)
+        text, written = directory.flat_csv(organisations), len(directory.listed(organisations))
     if args.output == "-":
         sys.stdout.write(text)
     else:

@@ -206,6 +206,32 @@ def test_hxl_has_the_hashtag_row():
     assert lines[2:] == ["A,health,riga,a@x.org,verified", "A,health,latgale,a@x.org,verified"]
 
 
+ERASED = {
+    "name": "Anonymous organisation",
+    "email": None,
+    "status": "verified",
+    "domains": ["health"],
+    "regions": ["nationwide"],
+}
+
+
+def test_hxl_and_csv_leave_erased_organisations_out():
+    live = {"name": "A", "email": "a@x.org", "status": "verified", "domains": [], "regions": []}
+    assert directory.hxl([ERASED, live]).splitlines()[2:] == ["A,,,a@x.org,verified"]
+    assert [r["name"] for r in directory.read_csv(directory.flat_csv([ERASED, live]))] == ["A"]
+    assert directory.listed([ERASED, live]) == [live]
+
+
+def test_hxl_writes_no_nationwide_adm1():
+    nationwide = {**ERASED, "name": "A", "email": "a@x.org"}
+    assert directory.hxl([nationwide]).splitlines()[2:] == ["A,health,,a@x.org,verified"]
+    both = {**nationwide, "regions": ["riga", "nationwide"]}
+    assert directory.hxl([both]).splitlines()[2:] == [
+        "A,health,riga,a@x.org,verified",
+        "A,health,,a@x.org,verified",
+    ]
+
+
 def org(org_id: str, status: str = "verified", **fields) -> dict:
     return {
         "id": org_id,
