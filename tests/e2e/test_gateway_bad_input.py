@@ -106,6 +106,20 @@ def test_bad_paging_is_400(stack, coordinator, limit):
     shape(coordinator.get(f"{stack.url}/api/needs", params={"limit": limit}), 400, "invalid")
 
 
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/api/offers", {"status": "bogus"}, "status"),
+        ("/api/offers", {"domain": "mars"}, "domain"),
+        ("/api/needs", {"urgency": "asap"}, "urgency"),
+        ("/api/organisations", {"region": "europe"}, "region"),
+    ],
+)
+def test_an_unknown_list_filter_is_400_naming_it(stack, coordinator, path, query, field):
+    error = shape(coordinator.get(f"{stack.url}{path}", params=query), 400, "invalid")
+    assert list(error["details"]) == [field]
+
+
 def test_paging_walks_every_item_once(stack, coordinator):
     seen, cursor = [], None
     while True:

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from collections.abc import Collection
 
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
@@ -51,6 +52,18 @@ def list_args(request, filters: tuple[str, ...]) -> tuple[dict, int, str | None]
     if cursor is not None and not SAFE_CURSOR.fullmatch(cursor):
         raise Invalid("cursor is not one this API gave out", {"cursor": [cursor[:60]]})
     return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
+
+
+def checked_filters(filters: dict, known: dict[str, Collection[str]]) -> dict:
+    """Unknown filter values are a 400 naming the filter, not an empty list."""
+    problems = {
+        key: [f"unknown {key} {filters[key][:40]!r}; one of {', '.join(sorted(known[key]))}"]
+        for key in known
+        if key in filters and filters[key] not in known[key]
+    }
+    if problems:
+        raise Invalid(f"invalid filters: {', '.join(sorted(problems))}", problems)
+    return filters
 
 
 def creation_id(request, prefix: str, who: Caller) -> str:

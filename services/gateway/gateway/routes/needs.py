@@ -1,7 +1,17 @@
 """Needs posted by coordinators (pledges)."""
 
+from tilts_contracts import taxonomy
+
 from ..http import json_response, read_json, route
-from .base import Routes, checked_id, creation_id, list_args
+from .base import Routes, checked_filters, checked_id, creation_id, list_args
+
+NEED_STATUSES = ("open", "matched", "fulfilled", "cancelled", "unmatched")
+FILTERS = {
+    "domain": taxonomy.DOMAINS,
+    "region": taxonomy.REGIONS,  # a need is always somewhere in particular
+    "status": NEED_STATUSES,
+    "urgency": taxonomy.URGENCIES,
+}
 
 
 class NeedRoutes(Routes):
@@ -18,6 +28,7 @@ class NeedRoutes(Routes):
     def list_needs(self, request):
         self._caller(request, "admin", "coordinator")
         filters, limit, cursor = list_args(request, ("domain", "region", "status", "urgency"))
+        checked_filters(filters, FILTERS)
         return json_response(self._rpc("pledges", "list_needs", filters, limit, cursor))
 
     @route("GET", "/api/needs/<need_id>")

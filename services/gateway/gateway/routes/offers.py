@@ -1,9 +1,17 @@
 """Offers: the resource wall's entries (pledges)."""
 
+from tilts_contracts import taxonomy
 from tilts_contracts.errors import Invalid, NotFound
 
 from ..http import json_response, read_json, route
-from .base import SAFE_ID, Routes, checked_id, creation_id, flag_arg, list_args
+from .base import SAFE_ID, Routes, checked_filters, checked_id, creation_id, flag_arg, list_args
+
+OFFER_STATUSES = ("active", "withdrawn", "exhausted")
+FILTERS = {
+    "domain": taxonomy.DOMAINS,
+    "region": taxonomy.OFFER_REGIONS,
+    "status": OFFER_STATUSES,
+}
 
 
 class OfferRoutes(Routes):
@@ -31,6 +39,7 @@ class OfferRoutes(Routes):
         filters, limit, cursor = list_args(
             request, ("domain", "region", "organisation_id", "status")
         )
+        checked_filters(filters, FILTERS)
         if not who.is_staff:
             filters["organisation_id"] = who.org
         return json_response(self._rpc("pledges", "list_offers", filters, limit, cursor))

@@ -15,7 +15,7 @@ from ..http import (
     route,
 )
 from ..ratelimit import Limit
-from .base import Routes, checked_id, creation_id, list_args
+from .base import Routes, checked_filters, checked_id, creation_id, list_args
 
 QUESTIONNAIRE_LIMIT = Limit("20/hour", "questionnaire")
 QUESTIONNAIRE_MAX_BODY = 64 * 1024
@@ -27,6 +27,7 @@ RECEIVED = {
     "en": "Thank you: your questionnaire was received. We will let you know by email.",
 }
 ORG_STATUSES = ("pending", "verified", "suspended")
+FILTERS = {"domain": taxonomy.DOMAINS, "region": taxonomy.OFFER_REGIONS, "status": ORG_STATUSES}
 
 
 class TooManyRows(TiltsError):
@@ -42,22 +43,10 @@ def _actor(who) -> str:
 
 
 def _check_filters(filters: dict) -> dict:
-    """Unknown filter values are a 400 naming the filter, not an empty list."""
-    known = {
-        "domain": taxonomy.DOMAINS,
-        "region": taxonomy.OFFER_REGIONS,
-        "status": ORG_STATUSES,
-    }
-    problems = {
-        key: [f"unknown {key} {filters[key][:40]!r}; one of {', '.join(sorted(known[key]))}"]
-        for key in known
-        if key in filters and filters[key] not in known[key]
-    }
+    """Unknown filter values, or a search too long, are a 400 naming the filter."""
     if len(filters.get("q", "")) > 200:
-        problems["q"] = ["at most 200 characters"]
-    if problems:
-        raise Invalid(f"invalid filters: {', '.join(sorted(problems))}", problems)
-    return filters
+        raise Invalid("invalid filters: q", {"q": ["at most 200 characters"]})
+    return checked_filters(filters, FILTERS)
 
 
 class OrganisationRoutes(Routes):

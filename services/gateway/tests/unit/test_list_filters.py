@@ -1,0 +1,71 @@
+"""List filters: a value outside the vocabulary is a 400 naming the filter, for every
+list that takes one, before any backend is asked."""
+
+from types import SimpleNamespace
+
+import pytest
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from gateway.routes.base import checked_filters
+from gateway.service import GatewayService
+from tilts_contracts.errors import Invalid
+from tilts_contracts.tokens import issue_token
+
+SECRET = "unit-test-secret-not-for-use-anywhere"
+
+
+def get(path: str, query: str) -> Request:
+    token = issue_token(SECRET, "coordinator")
+    environ = EnvironBuilder(
+        path=path, query_string=query, headers={"Authorization": f"Bearer {token}"}
+    ).get_environ()
+    return Request(environ)
+
+
+@pytest.fixture
+def gateway():
+    return worker_factory(GatewayService, config=SimpleNamespace(secret=SECRET, timeout=1.0))
+
+
+@pytest.mark.parametrize(
+    "route, backend, query, field",
+    [
+        ("list_offers", "pledges", "status=bogus", "status"),
+        ("list_offers", "pledges", "domain=mars", "domain"),
+        ("list_offers", "pledges", "region=europe", "region"),
+        ("list_needs", "pledges", "status=bogus", "status"),
+        ("list_needs", "pledges", "urgency=asap", "urgency"),
+        ("list_needs", "pledges", "region=nationwide", "region"),
+        ("list_organisations", "registry", "domain=mars", "domain"),
+    ],
+)
+def test_an_unknown_filter_value_is_invalid_naming_the_filter(
+    gateway, route, backend, query, field
+):
+    with pytest.raises(Invalid) as caught:
+        getattr(gateway, route)(get("/", query))
+    assert list(caught.value.details) == [field]
+    assert not getattr(gateway, backend).mock_calls  # nobody was asked for an empty list
+
+
+@pytest.mark.parametrize(
+    "route, query",
+    [
+        ("list_offers", "status=exhausted&domain=health&region=nationwide"),
+        ("list_needs", "status=cancelled&urgency=critical&region=latgale"),
+    ],
+)
+def test_a_known_filter_value_reaches_the_backend(gateway, route, query):
+    rpc = getattr(gateway.pledges, route).call_async
+    rpc.return_value.result.return_value = {"items": [], "next": None}
+    assert getattr(gateway, route)(get("/", query)).status_code == 200
+    assert rpc.call_args.args[0] == dict(pair.split("=") for pair in query.split("&"))
+
+
+def test_every_bad_filter_is_named_at_once():
+    known = {"domain": ("health",), "status": ("open",)}
+    with pytest.raises(Invalid) as caught:
+        checked_filters({"domain": "mars", "status": "x", "q": "anything"}, known)
+    assert set(caught.value.details) == {"domain", "status"}
