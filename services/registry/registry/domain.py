@@ -30,9 +30,12 @@ LEGAL_FORMS = {
 }
 # short forms that are also ordinary words ("as" in English): only at either end
 EDGE_FORMS = {"sia", "as"}
+# abbreviations written with a hyphen, which splits them into words of no meaning:
+# "b-ba" / "b-bas" (biedrība, biedrības), matched on the folded name
+ABBREVIATED_FORMS = re.compile(r"\bb\s?-\s?bas?\b")
 QUOTES = "\"'“”„«»‘’`"
 # bump when name_key or search_key change: stored keys are recomputed at start-up
-KEYS_VERSION = 2
+KEYS_VERSION = 3
 
 
 def fold(text: str) -> str:
@@ -48,7 +51,7 @@ def words(text: str) -> list[str]:
 
 def name_key(name: str) -> str:
     """The name as a duplicate check sees it: 'Biedrība "Drošā māja"' -> 'drosa maja'."""
-    found = words(name)
+    found = words(ABBREVIATED_FORMS.sub(" biedriba ", fold(name)))
     kept = [w for w in found if w not in LEGAL_FORMS]
     while len(kept) > 1 and kept[0] in EDGE_FORMS:
         kept = kept[1:]

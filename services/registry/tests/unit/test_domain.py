@@ -65,6 +65,8 @@ def test_a_suspended_organisation_can_be_verified_again():
         ("Nodibinājuma „Dzīvības koks”", "Dzīvības koks"),
         ("Palīgs SIA", "SIA Palīgs"),
         ("AS Latvijas Gāze", "Latvijas Gāze"),
+        ("Drošā māja, b-ba", 'Biedrība "Drošā māja"'),
+        ('B-bas "Drošā māja" valde', "Drošā māja valde"),
     ],
 )
 def test_more_legal_forms_are_the_same_organisation(a, b):
@@ -78,6 +80,7 @@ def test_more_legal_forms_are_the_same_organisation(a, b):
         ("Valsts probācijas dienests", "Probācijas dienests"),
         ("Help as you can", "Help you can"),  # "as" inside a name is a word
         ("Latvian Samaritan Association", "Latvian Samaritan"),
+        ("BB-BA sports", "sports"),  # no hyphenated form unless it stands alone
     ],
 )
 def test_words_that_are_no_legal_form_keep_organisations_apart(a, b):
