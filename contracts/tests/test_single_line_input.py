@@ -46,3 +46,29 @@ def test_descriptions_keep_their_lines_and_titles_their_letters():
     assert need["description"] == "Divi bērni.\nOtrs."
     with pytest.raises(Invalid):
         api.load(api.NeedIn(), {**NEED, "description": "a\u202eb"})  # right-to-left override
+
+
+ARABIC = "طبيب \u200fأطفال\u200f (Rīga, 2\u061c-3)\u200e ok; ārsta\u00adkonsultācija"
+
+
+@pytest.mark.parametrize("field", ["title", "description"])
+def test_direction_marks_and_soft_hyphens_of_pasted_text_round_trip(field):
+    need = api.load(api.NeedIn(), {**NEED, field: ARABIC})
+    assert need[field] == ARABIC
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        *(chr(c) for c in range(0x202A, 0x202F)),  # embeddings and overrides
+        *(chr(c) for c in range(0x2066, 0x206A)),  # isolates
+        "\u200b",  # zero-width space
+        "\ufeff",  # a BOM inside the text
+        "\x07",
+    ],
+)
+@pytest.mark.parametrize("field", ["title", "description"])
+def test_bidi_overrides_isolates_and_controls_are_still_refused(field, hidden):
+    with pytest.raises(Invalid) as refused:
+        api.load(api.NeedIn(), {**NEED, field: f"Ārsts{hidden} bērnam"})
+    assert field in refused.value.details

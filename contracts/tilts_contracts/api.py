@@ -67,9 +67,12 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
-# joiners that Persian, Indic scripts and emoji need; every other format character
-# (right-to-left overrides, zero-width spaces, BOMs) only hides what a text says
-ALLOWED_FORMAT = {"\u200c", "\u200d"}
+# format characters ordinary text carries: joiners that Persian, Indic scripts and emoji
+# need, the direction marks pasted Arabic or mixed-direction text holds (LRM, RLM, the
+# Arabic letter mark; each only sets the direction of a neutral next to it) and the soft
+# hyphen. Every other one (bidi overrides, embeddings and isolates, zero-width spaces,
+# BOMs) only hides or reorders what a text says
+ALLOWED_FORMAT = {"\u200c", "\u200d", "\u200e", "\u200f", "\u061c", "\u00ad"}
 LINE_BREAKS = {"\n", "\r", "\t"}
 BAD = ("Cc", "Cf", "Cs")
 ONE_LINE_BAD = (*BAD, "Zl", "Zp")  # U+2028, U+2029
