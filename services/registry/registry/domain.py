@@ -35,13 +35,16 @@ EDGE_FORMS = {"sia", "as"}
 ABBREVIATED_FORMS = re.compile(r"\bb\s?-\s?bas?\b")
 QUOTES = "\"'“”„«»‘’`"
 # bump when name_key or search_key change: stored keys are recomputed at start-up
-KEYS_VERSION = 3
+KEYS_VERSION = 4
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip diacritics: what search and duplicate checks compare."""
+    """Lower-case, strip diacritics and invisible format characters (a soft hyphen, a
+    direction mark pasted with the name): what search and duplicate checks compare."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(
+        c for c in decomposed if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+    )
 
 
 def words(text: str) -> list[str]:

@@ -67,6 +67,7 @@ def test_a_suspended_organisation_can_be_verified_again():
         ("AS Latvijas Gāze", "Latvijas Gāze"),
         ("Drošā māja, b-ba", 'Biedrība "Drošā māja"'),
         ('B-bas "Drošā māja" valde', "Drošā māja valde"),
+        ("Dro\u00adšā māja\u200f", "Drošā māja"),  # a soft hyphen, a direction mark
     ],
 )
 def test_more_legal_forms_are_the_same_organisation(a, b):
@@ -89,6 +90,7 @@ def test_words_that_are_no_legal_form_keep_organisations_apart(a, b):
 
 def test_search_key_is_the_words_without_punctuation():
     assert domain.search_key('Biedrība  "Drošā-māja" ') == "biedriba drosa maja"
+    assert domain.search_key("\u200fDro\u00adšā\u200e māja") == "drosa maja"
 
 
 def test_a_name_without_letters_or_digits_is_refused():
