@@ -12,7 +12,11 @@ EMAIL = re.compile(
     r"[\w.+-]+@[\w-]+(\.[\w-]+)+"
     # "janis [at] inbox.lv", "janis(at)inbox(dot)lv"
     r"|[\w.+-]+\s*[\[({]\s*(?:at|et|@)\s*[\])}]\s*[\w-]+"
-    r"(?:(?:\.|\s*[\[({]\s*(?:dot|punkts)\s*[\])}]\s*)[\w-]+)+",
+    r"(?:(?:\.|\s*[\[({]\s*(?:dot|punkts)\s*[\])}]\s*)[\w-]+)+"
+    # "janis at inbox dot lv": spelled out with no brackets, only ending in a domain's
+    # last part ("look at the dot com era" is no address)
+    r"|[\w.+-]+\s+(?:at|et)\s+(?!the\b|an?\b)[\w-]+(?:\s+(?:dot|punkts)\s+[\w-]+)*"
+    r"\s+(?:dot|punkts)\s+(?:lv|com|org|net|eu|ee|lt|ru|ua|de|uk|se|fi|no|info|gov|edu|io)\b",
     re.IGNORECASE,
 )
 SEP = f"[\\s{DASHES}]"
@@ -35,8 +39,10 @@ PHONE = re.compile(
     re.IGNORECASE,
 )
 # personal codes: DDMMYY-NNNNN (old) and 32NNNN-NNNNN (new, since 2017), the dash maybe
-# a space or an en dash
-PERSONAL_CODE = re.compile(f"(?<![\\d+])(?:[0-3]\\d[01]\\d\\d\\d|32\\d{{4}}){SEP}?\\d{{5}}(?!\\d)")
+# a space or an en dash, with a space either side of it or not
+PERSONAL_CODE = re.compile(
+    f"(?<![\\d+])(?:[0-3]\\d[01]\\d\\d\\d|32\\d{{4}})(?:\\s?[{DASHES}]\\s?|\\s)?\\d{{5}}(?!\\d)"
+)
 GUARDED = (
     (EMAIL, "contains an email address"),
     (PERSONAL_CODE, "contains a personal identity code"),

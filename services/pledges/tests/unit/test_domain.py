@@ -36,6 +36,12 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
         "tel. 2025 1234",  # year-shaped, but said to be a phone
         "tālrunis: 6712 3456",
         "zvaniet 2025-1234",
+        "p.k. 010190 - 12345",  # spaces around the dash
+        "320123 – 45678",
+        "p.k. 010190 -12345",
+        "janis at inbox dot lv",
+        "Rakstiet: anna.berzina at gmail dot com",
+        "janis et inbox punkts lv",
     ],
 )
 def test_the_guard_finds_a_person_in_text(text):
@@ -76,6 +82,8 @@ def test_the_guard_says_what_it_found(text, says):
         ("description", "Brīvības iela 214-12, LV-1050, zvanīt 112"),
         ("description", "ISBN 978-9934-0-1234-5"),
         ("description", "Kontakts caur koordinatori (at the office)"),
+        ("description", "Meet at the office, look at the dot com era"),
+        ("description", "Gatavi dot padomu at any time, punkts 3"),
     ],
 )
 def test_the_guard_lets_case_refs_years_and_amounts_through(field, text):
