@@ -53,6 +53,17 @@ PRIVATE_FIELDS = ("title", "description", "case_ref")
 # real dates are set aside first; "2612-34-56" or "26.12.34.56" is no date and stays
 ISO_DATE = re.compile(r"(?<![\d.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-]|\.\d)")
 LV_DATE = re.compile(r"(?<![\d.-])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d|\.\d)")
+# "20261201": a date too, unless a phone word or +371 stands before it ("tel. 20261201")
+COMPACT_DATE = re.compile(r"(?<![\w+])(\d{4})(\d\d)(\d\d)(?!\w)")
+PHONE_BEFORE = re.compile(f"(?:{PHONE_WORD}|(?<![\\w+])(?:\\+|00)?371{SEP}?)$", re.IGNORECASE)
+# a sum of money is no phone, though "26 500 000" has a phone's 8 digits: a number in
+# groups of three after a word that says money ("Amount 26 500 000", "summa: € 2 650 000")
+AMOUNT = re.compile(
+    r"(?:(?:(?<!\w)(?:amount|sum|summa|kopsumma|kopā|total|budžet\w*|budget\w*|cost\w*"
+    r"|izmaks\w*|eur|euro|eiro|usd)\b|€|\$)[\s.:]*)+"
+    r"\d{1,3}(?:[\s.,]\d{3})+(?![\d.,]\d)",
+    re.IGNORECASE,
+)
 
 
 def _is_date(year: str, month: str, day: str) -> bool:
@@ -63,9 +74,17 @@ def _is_date(year: str, month: str, day: str) -> bool:
     return 1900 <= int(year) <= 2100
 
 
+def _compact_date(match: re.Match) -> str:
+    said_phone = PHONE_BEFORE.search(match.string, 0, match.start())
+    return " " if _is_date(*match.groups()) and not said_phone else match[0]
+
+
 def _without_dates(text: str) -> str:
+    """The text with real dates and sums of money set aside (digits that are no person)."""
     text = ISO_DATE.sub(lambda m: " " if _is_date(*m.groups()) else m[0], text)
-    return LV_DATE.sub(lambda m: " " if _is_date(*reversed(m.groups())) else m[0], text)
+    text = LV_DATE.sub(lambda m: " " if _is_date(*reversed(m.groups())) else m[0], text)
+    text = COMPACT_DATE.sub(_compact_date, text)
+    return AMOUNT.sub(" ", text)
 
 
 def privacy_problems(need: dict) -> dict[str, list[str]]:

@@ -42,6 +42,9 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
         "janis at inbox dot lv",
         "Rakstiet: anna.berzina at gmail dot com",
         "janis et inbox punkts lv",
+        "tel. 20261201",  # date-shaped, but said to be a phone
+        "+371 20261201",
+        "Summa 26 500 000, zvanīt 29123456",  # the amount goes, the phone stays
     ],
 )
 def test_the_guard_finds_a_person_in_text(text):
@@ -82,6 +85,11 @@ def test_the_guard_says_what_it_found(text, says):
         ("description", "Brīvības iela 214-12, LV-1050, zvanīt 112"),
         ("description", "ISBN 978-9934-0-1234-5"),
         ("description", "Kontakts caur koordinatori (at the office)"),
+        ("description", "Amount 26 500 000"),
+        ("description", "Budžets: EUR 2 650 000 gadā"),
+        ("description", "summa € 26 500 000,00"),
+        ("case_ref", "20261201"),  # a compact date
+        ("description", "no 20261201 līdz 20261224"),
         ("description", "Meet at the office, look at the dot com era"),
         ("description", "Gatavi dot padomu at any time, punkts 3"),
     ],
