@@ -12,6 +12,7 @@ from tilts_contracts.messaging import Store
 from . import domain
 
 log = logging.getLogger(__name__)
+MANY_PART = 500  # ids per query of many()
 
 
 class OrganisationStore(Store):
@@ -52,7 +53,14 @@ class OrganisationStore(Store):
         return org
 
     def many(self, org_ids: list[str]) -> list[dict]:
-        return list(self.db.organisations.find({"_id": {"$in": list(org_ids)}}))
+        """Every one of the organisations named, however many: asked for in parts, so no
+        query carries more ids than a store takes in one `$in`."""
+        org_ids = list(dict.fromkeys(org_ids))
+        return [
+            org
+            for at in range(0, len(org_ids), MANY_PART)
+            for org in self.db.organisations.find({"_id": {"$in": org_ids[at : at + MANY_PART]}})
+        ]
 
     def find_duplicate(self, org: dict) -> dict | None:
         return self.db.organisations.find_one(

@@ -210,3 +210,36 @@ def test_keys_stored_by_older_rules_are_recomputed_at_start(container_factory, s
         with pytest.raises(Conflict):
             create({"name": "NODARBINATIBAS VALSTS AGENTURA", "email": "x@example.org"}, "c")
     assert other["name"] == "Nodarbinātības biedrība"
+
+
+def test_public_profiles_answers_for_every_id_however_many(container_factory, service_config):
+    from pymongo import MongoClient
+
+    from registry import domain
+
+    ids = [f"org_{n:024x}" for n in range(2500)]
+    with MongoClient(service_config["MONGO_URI"]) as mongo:
+        mongo.tilts_registry.organisations.insert_many(
+            {
+                "_id": org_id,
+                "name": f"Biedrība {n}",
+                "email": f"b{n}@example.org",
+                "email_key": f"b{n}@example.org",
+                "name_key": str(n),
+                "search_key": f"biedriba {n}",
+                "key_version": domain.KEYS_VERSION,
+                "status": "verified",
+            }
+            for n, org_id in enumerate(ids)
+        )
+    container = container_factory(RegistryService, service_config)
+    container.start()
+    with entrypoint_hook(container, "public_profiles") as profiles:
+        found = profiles(ids + ["org_ffffffffffffffffffffffff"])
+    assert sorted(found) == ids
+    assert found[ids[-1]] == {
+        "name": "Biedrība 2499",
+        "website": None,
+        "status": "verified",
+        "anonymous": False,
+    }
