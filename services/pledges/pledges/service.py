@@ -143,27 +143,33 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     # -- public views: the resource wall, the dashboard, the commitment document ----
     @rpc
     def resource_wall(self, region: str | None = None) -> dict:
-        """Public offers by domain; organisations by id only (the gateway adds names)."""
+        """Public offers still available (today, in UTC as every date here), by domain;
+        organisations by id only (the gateway adds names)."""
+        now = utcnow()
         offers = self.store.public_offers(region, with_erased=False)
-        return {"domains": views.wall(offers), "generated_at": iso(utcnow())}
+        return {"domains": views.wall(offers, now.date()), "generated_at": iso(now)}
 
     @rpc
     def dashboard(self) -> dict:
         """Needs by status and free capacity, per domain and region: where the gaps are."""
+        now = utcnow()
         grid = views.gap_grid(
             self.store.all_needs(),
             self.store.live_offers(),
             self.store.covered_by_need(domain.LIVE),
+            now.date(),
         )
-        return {"grid": grid, "generated_at": iso(utcnow())}
+        return {"grid": grid, "generated_at": iso(now)}
 
     @rpc
     def commitments(self) -> dict:
         """Who committed what, by domain, and what is delivered; offers not public stay out
         (an erased organisation's stay in, as the anonymous organisation's record)."""
+        now = utcnow()
         offers = self.store.public_offers(None, with_erased=True)
         delivered = self.store.delivered_by_offer()
-        return {"domains": views.commitments(offers, delivered), "generated_at": iso(utcnow())}
+        document = views.commitments(offers, delivered, now.date())
+        return {"domains": document, "generated_at": iso(now)}
 
     # -- what the registry tells us --------------------------------------------------
     @consumes("registry", "organisation_verified")

@@ -1,5 +1,7 @@
 """Public views over offers and needs: the wall, the gap grid, the commitments. Pure."""
 
+from datetime import date
+
 from tilts_contracts.taxonomy import DOMAINS, OFFER_REGIONS
 
 PUBLIC_OFFER_FIELDS = (
@@ -22,10 +24,20 @@ def _public(offer: dict) -> dict:
     return {"id": offer["_id"], **{k: offer.get(k) for k in PUBLIC_OFFER_FIELDS}}
 
 
-def wall(offers: list[dict]) -> list[dict]:
-    """Offers grouped by domain in the working groups' order; no contact details."""
+def ended(offer: dict, today: date) -> bool:
+    """Whether the offer's availability ended before `today`: nobody can be asked for it."""
+    until = offer.get("available_until")
+    return bool(until) and str(until) < today.isoformat()
+
+
+def wall(offers: list[dict], today: date) -> list[dict]:
+    """Offers still available, grouped by domain in the working groups' order; no
+    contact details."""
     return [
-        {"domain": slug, "offers": [_public(o) for o in offers if o["domain"] == slug]}
+        {
+            "domain": slug,
+            "offers": [_public(o) for o in offers if o["domain"] == slug and not ended(o, today)],
+        }
         for slug in DOMAINS
     ]
 
@@ -40,15 +52,19 @@ def uncovered(need: dict, covered: int) -> int:
     return max(need["quantity"] - covered, 0)
 
 
-def gap_grid(needs: list[dict], offers: list[dict], covered: dict[str, int]) -> list[dict]:
+def gap_grid(
+    needs: list[dict], offers: list[dict], covered: dict[str, int], today: date
+) -> list[dict]:
     """One row a domain, one cell a region: needs by status, how much of them live
-    matches cover, and the capacity offers there still have free.
+    matches cover, and the capacity offers there still have free (an offer whose
+    availability ended has none).
 
     `covered` is each need's quantity in live matches. A cell's `gap` is what its
     current needs ask for beyond that: needed and not covered. Free capacity does not
     shrink it, since matching would already have proposed any capacity that fits (the
     same domain, region, language and dates); what is free and not proposed does not fit.
     """
+    offers = [o for o in offers if not ended(o, today)]
     rows = []
     for slug in DOMAINS:
         cells = {}
@@ -80,8 +96,9 @@ def gap_grid(needs: list[dict], offers: list[dict], covered: dict[str, int]) -> 
     return rows
 
 
-def commitments(offers: list[dict], delivered: dict[str, dict]) -> list[dict]:
-    """The commitment document's content: standing offers by domain, with delivery."""
+def commitments(offers: list[dict], delivered: dict[str, dict], today: date) -> list[dict]:
+    """The commitment document's content: standing offers by domain, with delivery. An
+    offer whose availability ended stays, with what was delivered, and no free capacity."""
     out = []
     for slug in DOMAINS:
         entries = []
@@ -92,6 +109,7 @@ def commitments(offers: list[dict], delivered: dict[str, dict]) -> list[dict]:
             entries.append(
                 {
                     **_public(o),
+                    **({"remaining": 0} if ended(o, today) else {}),
                     "accepted": done["accepted"],
                     "fulfilled": done["fulfilled"],
                     "matches": done["matches"],
