@@ -1,7 +1,7 @@
 """The notification outbox: what to send, to whom, when to try again, what to hold
 for a digest. Pure: no I/O, no clock of its own."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from tilts_contracts.clock import iso, parse_iso
 from tilts_contracts.errors import Conflict
@@ -164,13 +164,22 @@ def review_summary(org: dict) -> dict:
     }
 
 
-def wants_digest(contact: dict | None, urgency: str) -> bool:
-    """Digest for non-urgent requests, if the organisation chose it."""
-    return (
-        bool(contact)
-        and contact.get("delivery") == "digest"
-        and (urgency not in IMMEDIATE_URGENCIES)
-    )
+def wants_digest(
+    contact: dict | None,
+    urgency: str,
+    respond_by: datetime,
+    now: datetime,
+    digest_hour: int,
+    proposed_at: datetime | None = None,
+) -> bool:
+    """Hold a request for the digest only if the organisation chose it, the request is
+    not urgent, and the next digest goes out no later than the half-way reminder: a
+    deadline matching shortened to the day the help is needed can come sooner, and a
+    request held past it would be first seen as a reminder, or not before it expired."""
+    if not contact or contact.get("delivery") != "digest" or urgency in IMMEDIATE_URGENCIES:
+        return False
+    start = proposed_at or now
+    return next_digest(now, digest_hour) <= start + (respond_by - start) / 2
 
 
 def why_chosen(breakdown: dict, regions_match: bool, languages_asked: bool = True) -> list[str]:
@@ -195,9 +204,12 @@ def reminder_at(created_at: str, respond_by: str) -> str:
 
 
 def next_digest(now: datetime, hour: int) -> datetime:
-    """The next daily digest time (UTC hour) after `now`."""
-    today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-    return today if today > now else today + timedelta(days=1)
+    """When a message held at `now` goes out at the latest: at `hour` on Riga's clock
+    today if that is still ahead, else tomorrow (today's digest may have gone already).
+    The same clock as `digest_day`, which the digest sender follows."""
+    local = now.astimezone(RIGA)
+    day = local.date() if local.hour < hour else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=RIGA).astimezone(UTC)
 
 
 def digest_day(now: datetime, hour: int) -> date | None:

@@ -154,7 +154,14 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
             return
         context = match_context(self.postman, match)
         urgency = (match.get("need") or {}).get("urgency", "normal")
-        hold = domain.wants_digest(self.store.contact(match["organisation_id"]), urgency)
+        hold = domain.wants_digest(
+            self.store.contact(match["organisation_id"]),
+            urgency,
+            respond_by=parse_iso(match["respond_by"]),
+            now=utcnow(),
+            digest_hour=self.postman.digest_hour,
+            proposed_at=parse_iso(match["created_at"]) if match.get("created_at") else None,
+        )
         self._queue(
             f"{env['event_id']}.match_proposed",
             org,

@@ -17,9 +17,11 @@ from notify.service import NotifyService
 from tilts_contracts.clock import iso, utcnow
 from tilts_contracts.errors import Conflict, Invalid
 from tilts_contracts.events import envelope
+from tilts_contracts.localtime import RIGA
 from tilts_contracts.tokens import read_response_link
 
 pytestmark = pytest.mark.integration
+RESPOND_HOURS = {"critical": 4, "high": 24, "normal": 72, "low": 168}  # DESIGN.md
 
 
 def match_payload(
@@ -64,7 +66,7 @@ def match_payload(
             "fairness": 1.0,
         },
         "status": "proposed",
-        "respond_by": iso(now + timedelta(hours=24)),
+        "respond_by": iso(now + timedelta(hours=RESPOND_HOURS[urgency])),
         "created_at": iso(now),
         "updated_at": iso(now),
         "revision": 1,
@@ -453,6 +455,26 @@ def test_a_held_request_withdrawn_before_the_digest_drops_out_without_a_withdraw
     assert len(smtp_sink.messages(to)) == 1  # no "Lūgums atsaukts" for a request never sent
     status = {n["id"]: n["status"] for n in outbox(notify, recipient=to)}
     assert sorted(status.values()) == ["dropped", "sent", "sent"]  # withdrawn, kept, digest
+
+
+def test_a_request_due_before_the_next_digest_is_sent_at_once(
+    container_factory, service_config, dispatch_event, smtp_sink
+):
+    """A normal need wanted tomorrow morning: matching cut its deadline to 6 h, and the
+    next digest is 11-12 h away on Riga's clock, so holding it would let it expire unseen."""
+    digest_hour = (datetime.now(RIGA).hour + 12) % 24
+    notify = container_factory(NotifyService, {**service_config, "DIGEST_HOUR": digest_hour})
+    notify.start()
+    to = address()
+    match = match_payload(to, urgency="normal")
+    match["respond_by"] = iso(utcnow() + timedelta(hours=6))
+    choose_digest(notify, match["organisation_id"])
+    propose(notify, dispatch_event, match)
+    [msg] = smtp_sink.wait_for(to)
+    assert msg["Subject"].startswith("Lūgums palīdzēt")
+    assert msg["List-Unsubscribe"] is None  # the request itself, not a digest
+    [note] = outbox(notify, recipient=to)
+    assert note["status"] == "sent" and note["template"] == "match_proposed"
 
 
 def test_a_request_accepted_before_its_digest_is_still_called_off_when_the_need_goes(

@@ -85,12 +85,39 @@ def test_a_message_that_cannot_be_written_fails_at_once():
 
 
 def test_only_non_urgent_requests_wait_for_a_digest():
+    digest, later = {"delivery": "digest"}, NOW + timedelta(hours=72)
+    assert domain.wants_digest(digest, "normal", later, NOW, 7)
+    assert domain.wants_digest(digest, "low", NOW + timedelta(days=7), NOW, 7)
+    assert not domain.wants_digest(digest, "critical", later, NOW, 7)
+    assert not domain.wants_digest(digest, "high", later, NOW, 7)
+    assert not domain.wants_digest({"delivery": "immediate"}, "low", later, NOW, 7)
+    assert not domain.wants_digest(None, "low", later, NOW, 7)
+
+
+def test_a_request_due_before_the_digest_is_sent_at_once():
+    """A normal need due tomorrow: matching cut the deadline to the start of that day,
+    12 h away, while the next digest is tomorrow 07:00 in Riga (05:00 UTC), 17 h away."""
     digest = {"delivery": "digest"}
-    assert domain.wants_digest(digest, "normal") and domain.wants_digest(digest, "low")
-    assert not domain.wants_digest(digest, "critical")
-    assert not domain.wants_digest(digest, "high")
-    assert not domain.wants_digest({"delivery": "immediate"}, "low")
-    assert not domain.wants_digest(None, "low")
+    tomorrow = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
+    assert not domain.wants_digest(digest, "normal", tomorrow, NOW, 7, proposed_at=NOW)
+    assert not domain.wants_digest(digest, "low", tomorrow, NOW, 7, proposed_at=NOW)
+
+
+def test_a_request_is_held_only_if_its_digest_goes_before_its_reminder():
+    digest = {"delivery": "digest"}
+    # due in 30 h: the digest (in 17 h) comes before the deadline but after the
+    # half-way reminder (in 15 h), which would be the first the organisation heard of it
+    due = NOW + timedelta(hours=30)
+    assert not domain.wants_digest(digest, "normal", due, NOW, 7, proposed_at=NOW)
+    assert domain.wants_digest(digest, "normal", NOW + timedelta(hours=34), NOW, 7)
+    # the event came late (notify was down): its reminder is already due
+    proposed = NOW - timedelta(hours=40)
+    assert not domain.wants_digest(
+        digest, "normal", proposed + timedelta(hours=72), NOW, 7, proposed
+    )
+    # 06:00 in Riga, the digest within the hour: even a 4 h deadline may wait for it
+    early = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+    assert domain.wants_digest(digest, "normal", early + timedelta(hours=4), early, 7, early)
 
 
 def test_a_reminder_is_half_way_to_the_deadline():
@@ -129,6 +156,18 @@ def test_the_digest_is_due_from_its_hour_until_midnight_on_rigas_clock():
     assert domain.digest_key("org_1", date(2026, 11, 24)) == "digest.org_1.2026-11-24"
 
 
-def test_the_next_digest_is_today_or_tomorrow():
-    assert domain.next_digest(NOW, 7) == datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
-    assert domain.next_digest(NOW, 18) == datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+def test_the_next_digest_is_today_or_tomorrow_on_rigas_clock():
+    # 12:00 UTC is 14:00 in Riga (UTC+2 in November): today's 07:00 digest may have gone
+    assert domain.next_digest(NOW, 7) == datetime(2026, 11, 25, 5, 0, tzinfo=UTC)
+    assert domain.next_digest(NOW, 18) == datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+    # summer (UTC+3): 06:59 in Riga is before the hour, 07:00 is not
+    assert domain.next_digest(datetime(2026, 7, 1, 3, 59, tzinfo=UTC), 7) == (
+        datetime(2026, 7, 1, 4, 0, tzinfo=UTC)
+    )
+    assert domain.next_digest(datetime(2026, 7, 1, 4, 0, tzinfo=UTC), 7) == (
+        datetime(2026, 7, 2, 4, 0, tzinfo=UTC)
+    )
+    # the night the clocks go forward (29 March 2026): tomorrow's 07:00 is summer time
+    assert domain.next_digest(datetime(2026, 3, 28, 12, 0, tzinfo=UTC), 7) == (
+        datetime(2026, 3, 29, 4, 0, tzinfo=UTC)
+    )
