@@ -1,5 +1,6 @@
 """Rendering (Jinja2, lv/en, text and HTML) and delivery over real SMTP."""
 
+import logging
 import smtplib
 import unicodedata
 from datetime import datetime
@@ -11,6 +12,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoes
 
 from tilts_contracts import localtime, taxonomy
 
+log = logging.getLogger(__name__)
 LANGUAGES = taxonomy.UI_LANGUAGES
 # control characters, line and paragraph separators, spaces of every width (and lone
 # surrogates, which no header can carry)
@@ -96,7 +98,7 @@ def message_id(key: str, sender: str) -> str:
 
 
 class Mailer:
-    """Sends through the configured SMTP server, a new connection per batch."""
+    """Sends through the configured SMTP server, a new connection per message."""
 
     def __init__(
         self, host: str, port: int, starttls: bool, user: str, password: str, timeout: float = 15
@@ -105,9 +107,27 @@ class Mailer:
         self.user, self.password, self.timeout = user, password, timeout
 
     def send(self, msg: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        """Send `msg`, or raise. Once the server has accepted it (250 after DATA) it is
+        sent: a bad answer to QUIT or a dropped connection after that is no reason to
+        send it again."""
+        smtp = smtplib.SMTP(timeout=self.timeout)
+        accepted = False
+        try:
+            smtp.connect(self.host, self.port)
             if self.starttls:
                 smtp.starttls()
             if self.user:
                 smtp.login(self.user, self.password)
             smtp.send_message(msg)
+            accepted = True
+            smtp.quit()
+        except Exception as exc:
+            if not accepted:
+                raise
+            log.warning(
+                "notification %s was accepted; ending the SMTP session failed (%s)",
+                msg["X-Tilts-Notification"],
+                type(exc).__name__,
+            )
+        finally:
+            smtp.close()

@@ -1,0 +1,76 @@
+"""An SMTP server (aiosmtpd) that misbehaves as slow or broken mail servers do: it
+stalls at each step of its first sessions, answers DATA or QUIT with what it is told.
+Run in its own process, as the sink is (the tests' eventlet must not run its loop)."""
+
+import argparse
+import asyncio
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "deploy" / "local"))
+from smtp_sink import MaildirHandler  # noqa: E402
+
+
+class FaultyHandler(MaildirHandler):
+    def __init__(self, directory: Path, stall: float, stalled: int, data: str, quit: str):
+        super().__init__(directory)
+        self.stall, self.stalled, self.data, self.quit = stall, stalled, data, quit
+        self.sessions = 0
+
+    async def _wait(self, session) -> None:
+        if getattr(session, "number", 0) <= self.stalled:
+            await asyncio.sleep(self.stall)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.number = self.sessions
+        session.host_name = hostname  # what the hook must do in aiosmtpd's place
+        await self._wait(session)
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await self._wait(session)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self._wait(session)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await self._wait(session)
+        if self.data:
+            return self.data
+        return await super().handle_DATA(server, session, envelope)
+
+    async def handle_QUIT(self, server, session, envelope):
+        return self.quit or "221 Bye"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--stall", type=float, default=0, help="seconds at each step")
+    parser.add_argument("--stalled", type=int, default=0, help="how many first sessions")
+    parser.add_argument("--data", default="", help="the answer to DATA instead of 250")
+    parser.add_argument("--quit", default="", help="the answer to QUIT instead of 221")
+    args = parser.parse_args()
+    handler = FaultyHandler(Path(args.dir), args.stall, args.stalled, args.data, args.quit)
+    controller = Controller(handler, hostname="127.0.0.1", port=args.port)
+    controller.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
