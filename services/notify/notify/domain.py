@@ -64,6 +64,7 @@ def sent(note: dict, now: datetime) -> dict:
         "status": "sent",
         "attempts": note["attempts"] + 1,
         "last_error": None,
+        "claimed_until": NEVER,
         "updated_at": iso(now),
         "sent_at": iso(now),
     }
@@ -103,7 +104,13 @@ def unsendable(note: dict, error: str, now: datetime) -> dict:
 
 def dropped(note: dict, reason: str, now: datetime) -> dict:
     """Never sent, and now never to be: its request ended before the digest went."""
-    return {**note, "status": DROPPED, "last_error": reason, "updated_at": iso(now)}
+    return {
+        **note,
+        "status": DROPPED,
+        "last_error": reason,
+        "claimed_until": NEVER,
+        "updated_at": iso(now),
+    }
 
 
 def resend(note: dict, now: datetime, new_message_id: str | None = None) -> dict:
@@ -136,6 +143,7 @@ def resend(note: dict, now: datetime, new_message_id: str | None = None) -> dict
         "round_from": note["attempts"],
         "next_attempt_at": iso(now),
         "claimed_until": NEVER,
+        "claimed_by": None,
         "last_error": None,
         "resends": [*(note.get("resends") or []), earlier],
         "updated_at": iso(now),

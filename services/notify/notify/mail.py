@@ -8,12 +8,19 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+import eventlet
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
 from tilts_contracts import localtime, taxonomy
 
 log = logging.getLogger(__name__)
 LANGUAGES = taxonomy.UI_LANGUAGES
+# how long one SMTP step (connect, greeting, STARTTLS, login, each command) may wait
+STEP_TIMEOUT = 15
+# how long a whole session may take, however many steps each wait up to STEP_TIMEOUT:
+# notify's sending claim is three times this, so no second worker takes a message while
+# the first may still be sending it
+SESSION_DEADLINE = 60
 # control characters, line and paragraph separators, spaces of every width (and lone
 # surrogates, which no header can carry)
 BREAKING = {"Cc", "Cs", "Zl", "Zp", "Zs"}
@@ -97,30 +104,45 @@ def message_id(key: str, sender: str) -> str:
     return make_msgid(idstring=key.replace(":", "."), domain=domain)
 
 
+class SessionTimeout(Exception):
+    """The SMTP session took longer than its deadline and was abandoned."""
+
+
 class Mailer:
     """Sends through the configured SMTP server, a new connection per message."""
 
     def __init__(
-        self, host: str, port: int, starttls: bool, user: str, password: str, timeout: float = 15
+        self,
+        host: str,
+        port: int,
+        starttls: bool,
+        user: str,
+        password: str,
+        timeout: float = STEP_TIMEOUT,
+        deadline: float = SESSION_DEADLINE,
     ):
         self.host, self.port, self.starttls = host, port, starttls
-        self.user, self.password, self.timeout = user, password, timeout
+        self.user, self.password = user, password
+        self.timeout, self.deadline = timeout, deadline
 
     def send(self, msg: EmailMessage) -> None:
-        """Send `msg`, or raise. Once the server has accepted it (250 after DATA) it is
-        sent: a bad answer to QUIT or a dropped connection after that is no reason to
-        send it again."""
+        """Send `msg` within `deadline` seconds in all (an eventlet timeout: nameko's
+        green sockets), or raise. Once the server has accepted it (250 after DATA) it is
+        sent: a bad answer to QUIT, a dropped connection or the deadline after that is
+        no reason to send it again."""
         smtp = smtplib.SMTP(timeout=self.timeout)
         accepted = False
+        late = SessionTimeout(f"the SMTP session took longer than {self.deadline:g} s")
         try:
-            smtp.connect(self.host, self.port)
-            if self.starttls:
-                smtp.starttls()
-            if self.user:
-                smtp.login(self.user, self.password)
-            smtp.send_message(msg)
-            accepted = True
-            smtp.quit()
+            with eventlet.Timeout(self.deadline, late):
+                smtp.connect(self.host, self.port)
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password)
+                smtp.send_message(msg)
+                accepted = True
+                smtp.quit()
         except Exception as exc:
             if not accepted:
                 raise

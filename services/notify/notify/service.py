@@ -19,7 +19,21 @@ from . import domain, mail
 from .storage import NotificationStore
 
 log = logging.getLogger(__name__)
-CLAIM = timedelta(seconds=30)  # longer than an SMTP send may take (15 s timeout)
+# a worker's hold on a message while it sends it: three SMTP session deadlines, so the
+# claim never runs out while a session may still deliver (and another worker send again)
+CLAIM = timedelta(seconds=3 * mail.SESSION_DEADLINE)
+# what a send changes in a message; the rest (address, content) is not written back, so
+# an erasure made meanwhile stays
+OUTCOME = (
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "claimed_until",
+    "claimed_by",
+    "updated_at",
+    "sent_at",
+)
 NOTE_FILTERS = ("status", "recipient", "template", "organisation_id")
 NOTE_STATUSES = ("pending", "held", "in_digest", "sent", "failed", "dropped")
 # a plain address: what a coordinator's token `sub` must look like to be replied to
@@ -47,6 +61,8 @@ class Postman(DependencyProvider):
             starttls=settings.flag(config, "SMTP_STARTTLS"),
             user=settings.get(config, "SMTP_USER"),
             password=settings.get(config, "SMTP_PASSWORD"),
+            timeout=mail.STEP_TIMEOUT,
+            deadline=mail.SESSION_DEADLINE,
         )
 
     def get_dependency(self, worker_ctx):
@@ -489,11 +505,12 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         return 1
 
     def _deliver(self, note_id: str) -> dict | None:
-        now = utcnow()
-        note = self.store.claim(note_id, now, now + CLAIM)
+        now, token = utcnow(), uuid.uuid4().hex
+        note = self.store.claim(note_id, now, now + CLAIM, token)
         if note is None:
             return None
         events: list[str] = []
+        went = False
         try:
             msg = self._compose(note, now)
         except Exception as exc:  # a template or data fault: the same again cannot help
@@ -520,7 +537,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
                 else:
                     updated = domain.sent(note, utcnow())
                     events = ["notification_sent"]
-        stored = retry_stale(lambda: self._record(note_id, updated, events))
+                    went = True
+        stored = retry_stale(lambda: self._record(note_id, token, updated, events, went))
         if note["template"] == "digest" and stored["status"] in ("sent", "failed"):
             self.store.settle_digest(note_id, stored["status"], utcnow())
         self.store.publish(self.dispatch, "notifications", note_id)
@@ -540,10 +558,25 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         )
         return mail.compose(self.postman.sender, note, subject, text, html, now)
 
-    def _record(self, note_id: str, updated: dict, events: list) -> dict:
+    def _record(self, note_id: str, token: str, updated: dict, events: list, went: bool) -> dict:
+        """Write how the send went, if this worker still holds the message. If it does
+        not (its claim ran out, a coordinator or an erasure changed it), a failure is left
+        to whoever holds it now, and a message that went is recorded sent only if nothing
+        settled it meanwhile: it must never be set up for another send."""
         current = self.store.get(note_id)
-        fields = {k: v for k, v in updated.items() if not k.startswith("_")}
-        return self.store.replace("notifications", {**current, **fields}, events)
+        if current.get("claimed_by") != token or current["status"] != "pending":
+            if not (went and current["status"] == "pending"):
+                log.warning(
+                    "notification %s changed hands while being sent; not recording it %s",
+                    note_id,
+                    updated["status"],
+                )
+                return current
+            log.warning("notification %s was sent after its claim ran out", note_id)
+        fields = {k: updated[k] for k in OUTCOME if k in updated}
+        return self.store.replace(
+            "notifications", {**current, **fields, "claimed_by": None}, events
+        )
 
 
 def _present(note: dict) -> dict:

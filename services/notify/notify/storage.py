@@ -5,7 +5,7 @@ from pymongo.errors import DuplicateKeyError
 
 from tilts_contracts.clock import iso
 from tilts_contracts.errors import NotFound
-from tilts_contracts.messaging import Store
+from tilts_contracts.messaging import VERSION, Store
 
 
 class NotificationStore(Store):
@@ -44,11 +44,12 @@ class NotificationStore(Store):
             .limit(limit)
         )
 
-    def claim(self, note_id: str, now, until) -> dict | None:
-        """Take a message for sending; None if another worker holds it or it is done."""
+    def claim(self, note_id: str, now, until, token: str) -> dict | None:
+        """Take a message for sending under `token`; None if another worker holds it or
+        it is done. A new version, so a write by the one whose claim ran out fails."""
         result = self.db.notifications.update_one(
             {"_id": note_id, "status": "pending", "claimed_until": {"$lt": iso(now)}},
-            {"$set": {"claimed_until": iso(until)}},
+            {"$set": {"claimed_until": iso(until), "claimed_by": token}, "$inc": {VERSION: 1}},
         )
         if result.modified_count != 1:
             return None

@@ -56,7 +56,9 @@ def test_a_resend_keeps_the_history_and_gets_a_full_round_of_attempts():
 
 
 def test_a_sent_message_is_resent_under_a_new_message_id():
-    sent = domain.sent({**note(), "message_id": "<old@tilts>"}, NOW)
+    sending = {**note(), "message_id": "<old@tilts>", "claimed_until": "2026-11-24T12:03:00Z"}
+    sent = domain.sent(sending, NOW)
+    assert sent["claimed_until"] == domain.NEVER  # sent, not "being sent" for 3 minutes
     later = NOW + timedelta(minutes=5)
     again = domain.resend(sent, later, "<new@tilts>")
     assert again["message_id"] == "<new@tilts>"
