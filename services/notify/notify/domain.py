@@ -1,6 +1,7 @@
 """The notification outbox: what to send, to whom, when to try again, what to hold
 for a digest. Pure: no I/O, no clock of its own."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from tilts_contracts.clock import iso, parse_iso
@@ -20,6 +21,8 @@ DROPPED = "dropped"
 # date-like strings in update filters as dates, and "" never compares with a date)
 NEVER = "1970-01-01T00:00:00Z"
 IMMEDIATE_URGENCIES = ("critical", "high")
+# anything shaped like an email address, as SMTP servers quote them in their errors
+ADDRESS = re.compile(r"[^\s<>@'\"`,;:()\[\]{}]+@[^\s<>@'\"`,;:()\[\]{}]+")
 
 
 def queue(
@@ -151,6 +154,15 @@ def resend(note: dict, now: datetime, new_message_id: str | None = None) -> dict
     if status == "sent" and new_message_id:
         renewed["message_id"] = new_message_id
     return renewed
+
+
+def redact(text: str, *known: str | None) -> str:
+    """`text` fit for a log line, which carries no personal data: every email address,
+    and each of `known` (the recipient as it was given, address-shaped or not), hidden.
+    `last_error` keeps the full text, for coordinators only."""
+    for value in (v for v in known if v and len(v) >= 3):
+        text = re.sub(re.escape(value), "<recipient>", text, flags=re.IGNORECASE)
+    return ADDRESS.sub("<address>", text)
 
 
 def review_summary(org: dict) -> dict:

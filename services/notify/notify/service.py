@@ -514,8 +514,8 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
         try:
             msg = self._compose(note, now)
         except Exception as exc:  # a template or data fault: the same again cannot help
-            log.exception("notification %s cannot be composed", note_id)
             reason = f"cannot compose the message: {type(exc).__name__}: {exc}"
+            log.warning("notification %s: %s", note_id, _redact(reason, note))
             updated = domain.unsendable(note, reason, utcnow())
             events = ["notification_failed"]
         else:
@@ -525,10 +525,11 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
                 try:
                     self.postman.mailer.send(msg)
                 except Exception as exc:  # SMTP down, refused, timed out: count it and wait
-                    log.warning("sending %s failed: %s", note_id, exc)
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.warning("sending %s failed: %s", note_id, _redact(error, note))
                     updated = domain.failed_attempt(
                         note,
-                        f"{type(exc).__name__}: {exc}",
+                        error,
                         utcnow(),
                         self.postman.first_retry,
                         self.postman.max_attempts,
@@ -601,6 +602,11 @@ def _present(note: dict) -> dict:
         for r in note.get("resends") or []
     ]
     return {"id": note["_id"], **{k: note.get(k) for k in keys}, "resends": earlier}
+
+
+def _redact(text: str, note: dict) -> str:
+    """An error about `note`, for the log: no address, nor the name it was sent to."""
+    return domain.redact(text, note.get("recipient"), mail.recipient_name(note))
 
 
 def _holder(note: dict) -> str:

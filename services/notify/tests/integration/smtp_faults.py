@@ -1,5 +1,5 @@
 """An SMTP server (aiosmtpd) that misbehaves as slow or broken mail servers do: it
-stalls at each step of its first sessions, answers DATA or QUIT with what it is told.
+stalls at each step of its first sessions, answers RCPT, DATA or QUIT as it is told.
 Run in its own process, as the sink is (the tests' eventlet must not run its loop)."""
 
 import argparse
@@ -16,9 +16,12 @@ from smtp_sink import MaildirHandler  # noqa: E402
 
 
 class FaultyHandler(MaildirHandler):
-    def __init__(self, directory: Path, stall: float, stalled: int, data: str, quit: str):
+    def __init__(
+        self, directory: Path, stall: float, stalled: int, rcpt: str, data: str, quit: str
+    ):
         super().__init__(directory)
-        self.stall, self.stalled, self.data, self.quit = stall, stalled, data, quit
+        self.stall, self.stalled = stall, stalled
+        self.rcpt, self.data, self.quit = rcpt, data, quit
         self.sessions = 0
 
     async def _wait(self, session) -> None:
@@ -40,6 +43,8 @@ class FaultyHandler(MaildirHandler):
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         await self._wait(session)
+        if self.rcpt:  # "{address}" stands for the recipient, as servers quote it
+            return self.rcpt.replace("{address}", address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 OK"
@@ -60,10 +65,13 @@ def main() -> None:
     parser.add_argument("--dir", required=True)
     parser.add_argument("--stall", type=float, default=0, help="seconds at each step")
     parser.add_argument("--stalled", type=int, default=0, help="how many first sessions")
+    parser.add_argument("--rcpt", default="", help="the answer to RCPT instead of 250")
     parser.add_argument("--data", default="", help="the answer to DATA instead of 250")
     parser.add_argument("--quit", default="", help="the answer to QUIT instead of 221")
     args = parser.parse_args()
-    handler = FaultyHandler(Path(args.dir), args.stall, args.stalled, args.data, args.quit)
+    handler = FaultyHandler(
+        Path(args.dir), args.stall, args.stalled, args.rcpt, args.data, args.quit
+    )
     controller = Controller(handler, hostname="127.0.0.1", port=args.port)
     controller.start()
     stop = threading.Event()

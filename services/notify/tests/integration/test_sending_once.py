@@ -1,6 +1,7 @@
 """Each email goes once, however slow or odd the mail server: notify over real
 RabbitMQ, NX-27017 and a misbehaving aiosmtpd server (smtp_faults.py)."""
 
+import logging
 import subprocess
 import sys
 import time
@@ -145,3 +146,22 @@ def test_a_worker_whose_claim_was_taken_over_does_not_set_the_message_up_again(
     assert {k: note[k] for k in outcome} == outcome
     if outcome["status"] == "pending":  # the second worker's claim stands
         assert note["claimed_until"] == "2999-01-01T00:00:00Z"
+
+
+def test_an_smtp_error_is_logged_without_the_address_and_kept_whole_for_coordinators(
+    container_factory, service_config, dispatch_event, faulty_smtp, caplog
+):
+    """Issue: structured logs with the event and need ids, no personal data."""
+    caplog.set_level(logging.INFO, logger="notify")
+    caplog.set_level(logging.INFO, logger="tilts_contracts")
+    server = faulty_smtp("--rcpt", "550 5.1.1 <{address}>: Recipient address rejected")
+    notify = container_factory(NotifyService, {**service_config, "SMTP_PORT": server.port})
+    notify.start()
+    to = address()
+    with entrypoint_waiter(notify, "on_match_proposed", timeout=10):
+        dispatch_event("matching", envelope("match_proposed", match_payload(to)))
+    [note] = outbox(notify, recipient=to)
+    assert to in note["last_error"] and "Recipient address rejected" in note["last_error"]
+    logged = [r for r in caplog.records if note["id"] in r.getMessage()]
+    assert logged and "Recipient address rejected" in logged[0].getMessage()
+    assert to not in caplog.text and to.split("@")[0] not in caplog.text

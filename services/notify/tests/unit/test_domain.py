@@ -173,3 +173,21 @@ def test_the_next_digest_is_today_or_tomorrow_on_rigas_clock():
     assert domain.next_digest(datetime(2026, 3, 28, 12, 0, tzinfo=UTC), 7) == (
         datetime(2026, 3, 29, 4, 0, tzinfo=UTC)
     )
+
+
+def test_a_logged_error_names_no_address_nor_the_recipient():
+    refused = (
+        "SMTPRecipientsRefused: {'anna.berzina@example.org': (550, b'5.1.1 "
+        "<Anna.Berzina@example.org>: Recipient address rejected')}"
+    )
+    assert domain.redact(refused, "anna.berzina@example.org") == (
+        "SMTPRecipientsRefused: {'<recipient>': (550, b'5.1.1 "
+        "<<recipient>>: Recipient address rejected')}"
+    )
+    assert domain.redact("from tilts@tilts.lv refused") == "from <address> refused"
+    # an address that is no address is still the recipient's
+    bad = "InvalidHeaderDefect: no-domain-here: local part with no domain"
+    assert domain.redact(bad, "no-domain-here", "") == (
+        "InvalidHeaderDefect: <recipient>: local part with no domain"
+    )
+    assert domain.redact("Connection refused", "x") == "Connection refused"
