@@ -8,15 +8,18 @@ from tilts_contracts.errors import Conflict, Invalid
 
 # -- the privacy guard: a need describes a situation, never a person -------------
 DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"  # what editors paste for "-"
+# Every address starts where a word does (the look-behind): tried from inside a long word
+# as well, `[\w.+-]+` would run to the word's end from each of its letters, and one 20,000
+# letter paste would hold the service for a minute.
 EMAIL = re.compile(
-    r"[\w.+-]+@[\w-]+(\.[\w-]+)+"
+    r"(?<![\w.+-])(?:[\w.+-]+@[\w-]+(\.[\w-]+)+"
     # "janis [at] inbox.lv", "janis(at)inbox(dot)lv"
     r"|[\w.+-]+\s*[\[({]\s*(?:at|et|@)\s*[\])}]\s*[\w-]+"
     r"(?:(?:\.|\s*[\[({]\s*(?:dot|punkts)\s*[\])}]\s*)[\w-]+)+"
     # "janis at inbox dot lv": spelled out with no brackets, only ending in a domain's
     # last part ("look at the dot com era" is no address)
     r"|[\w.+-]+\s+(?:at|et)\s+(?!the\b|an?\b)[\w-]+(?:\s+(?:dot|punkts)\s+[\w-]+)*"
-    r"\s+(?:dot|punkts)\s+(?:lv|com|org|net|eu|ee|lt|ru|ua|de|uk|se|fi|no|info|gov|edu|io)\b",
+    r"\s+(?:dot|punkts)\s+(?:lv|com|org|net|eu|ee|lt|ru|ua|de|uk|se|fi|no|info|gov|edu|io)\b)",
     re.IGNORECASE,
 )
 SEP = f"[\\s{DASHES}]"
@@ -75,7 +78,8 @@ def _is_date(year: str, month: str, day: str) -> bool:
 
 
 def _compact_date(match: re.Match) -> str:
-    said_phone = PHONE_BEFORE.search(match.string, 0, match.start())
+    # only the few characters before it can say phone (a window, so many dates stay linear)
+    said_phone = PHONE_BEFORE.search(match.string, max(0, match.start() - 40), match.start())
     return " " if _is_date(*match.groups()) and not said_phone else match[0]
 
 

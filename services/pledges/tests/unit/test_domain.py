@@ -1,5 +1,6 @@
 """Pledges rules without a broker: the privacy guard, capacity, need status."""
 
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -132,6 +133,26 @@ def test_the_guard_lets_a_situation_through(text):
 
 def offer(**fields):
     return domain.pledge_offer({"capacity": 5, "domain": "social", **fields}, "off_1", NOW)
+
+
+@pytest.mark.parametrize(
+    "paste",
+    [
+        "a" * 50_000,
+        "a." * 25_000,
+        "2" * 50_000,
+        "2-" * 25_000,
+        "26.12." * 8_000,
+        "20261201 " * 5_000,
+    ],
+)
+def test_the_guard_reads_a_long_paste_at_once(paste):
+    """A 50 KB paste with no spaces (base64, a long link) used to hold the pledges service
+    for minutes: each address pattern was tried from every letter to the word's end. The
+    bound is a hang detector, a hundred times what the guard takes, not a timing."""
+    began = time.monotonic()
+    domain.privacy_problems({"description": paste, "title": paste})
+    assert time.monotonic() - began < 10
 
 
 def test_capacity_may_not_drop_below_what_is_reserved_unless_forced():
