@@ -231,6 +231,10 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # a second Ctrl-C must not cut the stop short and leave NX-27017 or the mail sink
+        # running: every process gets its 15 s and is then killed
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping Tilts ...", flush=True)
         stack.stop()
     return 0

@@ -43,6 +43,8 @@ def test_compose_is_valid_and_the_busy_services_can_scale():
         assert "container_name" not in services[name] and "ports" not in services[name]
         assert services[name]["environment"]["MONGO_URI"].endswith("replicaSet=rs0")
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3")
+    # a node named after a random container id would start empty when recreated
+    assert services["rabbitmq"]["hostname"] == "rabbitmq"
     missing = compose_config({k: v for k, v in os.environ.items() if k != "AUTH_SECRET"})
     assert missing.returncode != 0 and "AUTH_SECRET" in missing.stderr
 
