@@ -159,6 +159,32 @@ EVENTS: dict[str, tuple[str, type[Schema]]] = {
     "notification_failed": ("notify", NotificationPayload),
 }
 
+# Which services handle each event type (in `on_<type>`). RabbitMQ drops an event no queue
+# is bound for, so a producer declares its consumers' queues when it starts (see
+# messaging.EventDispatcher): on a first deployment, where every service starts at once,
+# what registry or pledges publish before matching or notify has ever run waits for them.
+_MATCH_EVENT_CONSUMERS = ("notify", "pledges")
+CONSUMERS: dict[str, tuple[str, ...]] = {
+    "organisation_registered": ("matching", "notify"),
+    "organisation_updated": ("matching", "notify", "pledges"),
+    "organisation_verified": ("matching", "notify", "pledges"),
+    "organisation_suspended": ("matching", "notify"),
+    "registration_repeated": ("notify",),
+    "offer_pledged": ("matching",),
+    "offer_updated": ("matching",),
+    "offer_withdrawn": ("matching",),
+    "need_posted": ("matching",),
+    "need_updated": ("matching",),
+    "need_cancelled": ("matching",),
+    "match_proposed": _MATCH_EVENT_CONSUMERS,
+    "match_accepted": _MATCH_EVENT_CONSUMERS,
+    "match_declined": _MATCH_EVENT_CONSUMERS,
+    "match_expired": _MATCH_EVENT_CONSUMERS,
+    "match_cancelled": _MATCH_EVENT_CONSUMERS,
+    "match_fulfilled": ("pledges",),
+    "need_unmatched": _MATCH_EVENT_CONSUMERS,
+}
+
 
 class Envelope(Schema):
     event_id = fields.UUID(required=True)

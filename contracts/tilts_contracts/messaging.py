@@ -18,7 +18,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from kombu import Queue
+from nameko.amqp.publish import get_connection
+from nameko.constants import AMQP_SSL_CONFIG_KEY
 from nameko.events import SERVICE_POOL
+from nameko.events import EventDispatcher as NamekoEventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
@@ -30,7 +34,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailur
 from . import logs, settings
 from .clock import iso, utcnow
 from .errors import NotFound, TiltsError
-from .events import MalformedEvent, envelope, parse
+from .events import CONSUMERS, EVENTS, MalformedEvent, envelope, parse
 from .probe import HEARTBEAT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -330,6 +334,40 @@ RetryLater = backoff_factory(
 )
 
 
+def consumer_queue(event_type: str, consumer: str) -> str:
+    """The queue nameko gives `consumer`'s SERVICE_POOL handler of `event_type`."""
+    producer, _ = EVENTS[event_type]
+    return f"evt-{producer}-{event_type}--{consumer}.on_{event_type}"
+
+
+class EventDispatcher(NamekoEventDispatcher):
+    """nameko's dispatcher, which also declares, when the service starts, the queue of
+    every consumer of its events (events.CONSUMERS) exactly as that consumer's handler
+    declares it: durable, shared by its workers, bound by event type. An event published
+    before its consumer has ever run then waits in the queue instead of being dropped."""
+
+    def setup(self):
+        super().setup()  # declares the exchange, and makes the publisher
+        exchange = self.exchange
+        queues = [
+            Queue(
+                consumer_queue(event_type, consumer),
+                exchange=exchange,
+                routing_key=event_type,
+                durable=True,
+                auto_delete=False,
+                exclusive=False,
+            )
+            for event_type, consumers in CONSUMERS.items()
+            if EVENTS[event_type][0] == self.container.service_name
+            for consumer in consumers
+        ]
+        with get_connection(self.amqp_uri, self.container.config.get(AMQP_SSL_CONFIG_KEY)) as conn:
+            channel = conn.channel()
+            for queue in queues:
+                queue.bind(channel).declare()
+
+
 def consumes(source: str, event_type: str):
     """Declare `fn(self, envelope, payload)` as the handler of `source`'s `event_type`.
 
@@ -337,6 +375,9 @@ def consumes(source: str, event_type: str):
     several workers of one service share the events and none are missed while it
     is down. The service must have its storage wrapper as `self.store`.
     """
+
+    if EVENTS.get(event_type, (None,))[0] != source or event_type not in CONSUMERS:
+        raise ValueError(f"{source} publishes no {event_type} that events.CONSUMERS lists")
 
     def decorate(fn):
         handler_name = f"{fn.__name__}"

@@ -112,7 +112,7 @@ class Stack:
 
     # -- services --------------------------------------------------------------------
     def start_services(self, names=SERVICES) -> None:
-        # consumers first: their queues must exist before anything publishes
+        # in any order: each producer declares its consumers' queues when it starts
         for name in names:
             for n in range(self.workers.get(name, 1)):
                 self.start_service(name, n)

@@ -3,7 +3,6 @@
 import logging
 from datetime import timedelta
 
-from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
@@ -38,7 +37,7 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     store: MatchingStore = MongoDatabase(MatchingStore)
     clock: Clock = Clock()
-    dispatch = EventDispatcher()
+    dispatch = messaging.EventDispatcher()  # declares its consumers' queues at start
 
     def _now(self):
         if not self.clock.movable:

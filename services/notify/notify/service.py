@@ -5,7 +5,6 @@ import re
 import uuid
 from datetime import timedelta
 
-from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
@@ -111,7 +110,7 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
 
     store: NotificationStore = MongoDatabase(NotificationStore)
     postman: Postman = Postman()
-    dispatch = EventDispatcher()
+    dispatch = messaging.EventDispatcher()  # declares its consumers' queues at start
 
     # -- organisations, as the registry tells us ------------------------------------
     @consumes("registry", "organisation_registered")

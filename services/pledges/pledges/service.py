@@ -3,7 +3,6 @@
 import hashlib
 from datetime import date
 
-from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging
@@ -31,7 +30,7 @@ class PledgesService(messaging.Operable):  # via the module: `nameko run` serves
     name = "pledges"
 
     store: PledgeStore = MongoDatabase(PledgeStore)
-    dispatch = EventDispatcher()
+    dispatch = messaging.EventDispatcher()  # declares its consumers' queues at start
 
     # -- offers ----------------------------------------------------------------------
     @rpc

@@ -1,6 +1,5 @@
 """The registry service: the directory of organisations that can help."""
 
-from nameko.events import EventDispatcher
 from nameko.timer import timer
 
 from tilts_contracts import api, messaging
@@ -16,7 +15,7 @@ class RegistryService(messaging.Operable):  # via the module: `nameko run` serve
     name = "registry"
 
     store: OrganisationStore = MongoDatabase(OrganisationStore)
-    dispatch = EventDispatcher()
+    dispatch = messaging.EventDispatcher()  # declares its consumers' queues at start
 
     @rpc
     def create_organisation(self, data: dict, by: str, org_id: str | None = None) -> dict:
