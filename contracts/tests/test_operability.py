@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tilts_contracts import messaging, probe, settings
+from tilts_contracts.messaging import RetryLater, consumes
 
 ROOT = Path(__file__).parents[2]
 PUBLIC = "https://tilts.example.lv"
@@ -119,3 +120,27 @@ def test_handler_times_add_up_over_every_process(mongo_uri):
         )
         assert store.handler_times_total()["on_need_posted"] == {"count": 8, "seconds": 1.0}
         client.drop_database("tilts_probe_test")
+
+
+class AwayStore:
+    """A store whose database is unreachable, as during a MongoDB failover."""
+
+    def park(self, message, reason, handler):
+        from pymongo.errors import AutoReconnect
+
+        raise AutoReconnect("no primary")
+
+
+class Consumer:
+    store = AwayStore()
+
+    @consumes("pledges", "need_posted")
+    def on_need_posted(self, env, payload):
+        raise AssertionError("a malformed event never reaches the handler")
+
+
+def test_an_event_that_cannot_be_parked_waits_in_rabbitmq_rather_than_being_dropped():
+    """A malformed event is parked with its reason; with the database away it can be
+    neither handled nor parked, and acking it would lose it: it is retried later."""
+    with pytest.raises(RetryLater):
+        Consumer().on_need_posted({"type": "need_posted", "payload": "not an object"})

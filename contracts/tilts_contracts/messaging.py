@@ -382,13 +382,20 @@ def consumes(source: str, event_type: str):
     def decorate(fn):
         handler_name = f"{fn.__name__}"
 
+        def park(store, message, reason) -> None:
+            try:
+                store.park(message, reason, handler_name)
+            except ConnectionFailure as exc:  # acked unparked, the event would be gone
+                log.warning("database away, %s waits in RabbitMQ to be parked", event_type)
+                raise RetryLater() from exc
+
         @functools.wraps(fn)
         def handle(self, message):
             try:
                 env, payload = parse(message, event_type)
             except MalformedEvent as exc:
                 log.warning("parking malformed %s event: %s", event_type, exc.reason)
-                self.store.park(message, exc.reason, handler_name)
+                park(self.store, message, exc.reason)
                 return None
             event_token = logs.EVENT_ID.set(env["event_id"])
             need_token = logs.NEED_ID.set(logs.need_of(event_type, payload))
@@ -403,13 +410,13 @@ def consumes(source: str, event_type: str):
             except OperationFailure as exc:
                 if exc.code in (None, 11600, 11602, 189, 91):  # interrupted/stepdown
                     raise RetryLater() from exc
-                self.store.park(message, {"error": repr(exc)}, handler_name)
+                park(self.store, message, {"error": repr(exc)})
             except Exception as exc:  # a bug: keep the event and the reason visible
                 log.exception("parking %s %s after an error", event_type, env["event_id"])
-                self.store.park(
+                park(
+                    self.store,
                     message,
                     {"error": repr(exc), "trace": traceback.format_exc(limit=5)},
-                    handler_name,
                 )
             finally:
                 HANDLER_TIMES.observe(handler_name, time.perf_counter() - began)
