@@ -17,6 +17,8 @@ from .storage import MatchingStore, with_open_ends
 log = logging.getLogger(__name__)
 MATCH_FILTERS = ("need_id", "organisation_id", "status", "offer_id")
 FAIRNESS_WINDOW = timedelta(days=30)
+# a match still settling this long after its answer was left so by a worker that died
+SETTLE_GRACE = timedelta(seconds=30)
 
 
 class Clock(DependencyProvider):
@@ -253,12 +255,19 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
 
     @timer(interval=5)
     def expire_overdue(self):
-        """Proposals nobody answered in time go to the next candidate."""
-        for match in self.store.due(iso(self._now())):
+        """Proposals nobody answered in time go to the next candidate; matches a worker
+        that died left settling are finished."""
+        now = self._now()
+        for match in self.store.due(iso(now)):
             try:
                 self._answer(match["_id"], "expire", None)
             except Conflict:
                 continue  # answered meanwhile
+        for match in self.store.left_settling(iso(now - SETTLE_GRACE)):
+            log.warning("finishing match %s, left settling", match["_id"])
+            self._give_back(match["_id"])
+            self._match_need(match["need_id"])
+            self._rematch_domain(self.store.get_need(match["need_id"])["domain"])
 
     @timer(interval=1)
     def relay_events(self):
@@ -392,25 +401,38 @@ class MatchingService(messaging.Operable):  # via the module: `nameko run` serve
         """Store a match's new state and announce it, giving back what it released.
 
         The state write is conditional on the version read, so of two workers settling
-        the same match only one gets to release its capacity.
+        the same match only one gets to release its capacity. A match that releases is
+        stored as `settling` first: should this worker die before it has given the
+        capacity back and announced the match, the sweep (`expire_overdue`) finishes.
         """
-        event = f"match_{match['status']}"
         if not domain.releases(match["status"]):
-            stored = self.store.replace("matches", match, [event])
-        else:
-            stored = self.store.replace("matches", match)
-            self.store.release(match["offer_id"], match["quantity"])
-            self.store.release_ask(match["need_id"], match["organisation_id"])
-            self.store.uncover(match["need_id"], match["quantity"])
+            stored = self.store.replace("matches", match, [f"match_{match['status']}"])
+            self.store.count_outcome(stored)
+            self.store.publish(self.dispatch, "matches", match["_id"])
+            return stored
+        self.store.replace("matches", {**match, "settling": True})
+        return self._give_back(match["_id"])
 
-            def announce():
-                current = self.store.get_match(match["_id"])
-                offer = self.store.get_offer(match["offer_id"])
-                return self.store.replace("matches", {**current, **offer_counts(offer)}, [event])
+    def _give_back(self, match_id: str) -> dict:
+        """Give an ended match's capacity back to its offer and need, then announce it;
+        each step happens once however often this runs."""
+        self.store.give_back(self.store.get_match(match_id))
 
-            stored = retry_stale(announce)
+        def announce():
+            current = self.store.get_match(match_id)
+            if not current.get("settling"):
+                return None  # announced already, by a worker running beside this one
+            offer = self.store.get_offer(current["offer_id"])
+            done = {k: v for k, v in current.items() if k != "settling"}
+            return self.store.replace(
+                "matches", {**done, **offer_counts(offer)}, [f"match_{current['status']}"]
+            )
+
+        stored = retry_stale(announce)
+        if stored is None:
+            return self.store.get_match(match_id)
         self.store.count_outcome(stored)
-        self.store.publish(self.dispatch, "matches", match["_id"])
+        self.store.publish(self.dispatch, "matches", match_id)
         return stored
 
     def _withdraw_proposals(self, query: dict) -> None:

@@ -125,6 +125,7 @@ class MatchingStore(Store):
         self.db.matches.create_index([("need_id", ASCENDING)])
         self.db.matches.create_index([("organisation_id", ASCENDING)])
         self.db.matches.create_index([("status", ASCENDING), ("respond_by", ASCENDING)])
+        self.db.matches.create_index([("settling", ASCENDING)])
         self.sync_all_slots()
         self.backfill_org_stats()
         if RETIRED_INDEX in self.db.offers.index_information():
@@ -404,6 +405,28 @@ class MatchingStore(Store):
                 return 0
         return 0
 
+    def give_back(self, match: dict) -> None:
+        """Return what an ended match held to its offer and its need, each once however
+        often this runs (each records the match it took back), so what a worker that died
+        midway left half done can simply be done again."""
+        given = f"given_back.{match['_id']}"
+        quantity = match["quantity"]
+        self.db.offers.update_one(
+            {"_id": match["offer_id"], given: {"$exists": False}},
+            {"$inc": {"remaining": quantity, VERSION: 1}, "$set": {given: quantity}},
+        )
+        self._sync_slots_of(match["offer_id"])
+        self.release_ask(match["need_id"], match["organisation_id"])
+        self.db.needs.update_one(
+            {"_id": match["need_id"], given: {"$exists": False}},
+            {"$inc": {"covered": -quantity, VERSION: 1}, "$set": {given: quantity}},
+        )
+
+    def left_settling(self, before_iso: str, limit: int = 100) -> list[dict]:
+        """Matches that ended but were not given back and announced: their worker died."""
+        query = {"settling": True, "updated_at": {"$lt": before_iso}}
+        return list(self.db.matches.find(query).limit(limit))
+
     def release(self, offer_id: str, quantity: int) -> None:
         self.db.offers.update_one({"_id": offer_id}, {"$inc": {"remaining": quantity, VERSION: 1}})
         self._sync_slots_of(offer_id)
@@ -437,9 +460,6 @@ class MatchingStore(Store):
             {"$inc": {"covered": quantity, VERSION: 1}},
         )
         return result.modified_count == 1
-
-    def uncover(self, need_id: str, quantity: int) -> None:
-        self.db.needs.update_one({"_id": need_id}, {"$inc": {"covered": -quantity, VERSION: 1}})
 
     def needs_waiting(self, domain: str) -> list[dict]:
         """Needs of a domain that are not yet fully covered by live proposals."""
@@ -492,9 +512,15 @@ class MatchingStore(Store):
         for claim in self.db.asks.find({"need_id": need_id}):
             if claim["organisation_id"] not in asked:
                 self.db.asks.delete_one({"_id": claim["_id"]})
-        covered = sum(m["quantity"] for m in live)  # what cover() counts, and uncover() not
+        covered = sum(m["quantity"] for m in live)  # what cover() counts, give_back() not
+        # the ended matches are counted out now: one still settling is not given back twice
+        ended = {
+            f"given_back.{m['_id']}": m["quantity"]
+            for m in self.matches_of_need(need_id)
+            if domain.releases(m["status"])
+        }
         self.db.needs.update_one(
-            {"_id": need_id}, {"$set": {"covered": covered}, "$inc": {VERSION: 1}}
+            {"_id": need_id}, {"$set": {"covered": covered, **ended}, "$inc": {VERSION: 1}}
         )
 
     def live_matches(self, need_id: str, org_id: str | None = None) -> list[dict]:

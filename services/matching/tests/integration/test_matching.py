@@ -601,3 +601,51 @@ def test_a_retried_event_finishes_the_follow_up_its_first_delivery_could_not(mon
     assert direct.matches(need) == []
     flaky.service.on_offer_pledged(event)  # RabbitMQ delivers it again
     assert [m["offer_id"] for m in direct.matches(need)] == [offer["id"]]
+
+
+class DiesAfterTheOffer(MatchingStore):
+    """Matching's real store whose worker dies (here: the database drops it) once while
+    giving a declined match back, after the offer got its capacity and before the need."""
+
+    died = False
+
+    def release_ask(self, need_id, org_id):
+        if not DiesAfterTheOffer.died:
+            DiesAfterTheOffer.died = True
+            from pymongo.errors import AutoReconnect
+
+            raise AutoReconnect("gone")
+        super().release_ask(need_id, org_id)
+
+
+def test_a_decline_cut_short_midway_is_finished_by_the_sweep_and_goes_on(mongo_uri):
+    from pymongo.errors import AutoReconnect
+
+    direct = Direct(DiesAfterTheOffer, mongo_uri)
+    first = direct.org("First")
+    first_offer = direct.offer(first, capacity=1)
+    second_offer = direct.offer(direct.org("Second"), capacity=1, regions=("nationwide",))
+    need = direct.need()
+    [asked] = direct.matches(need)
+    assert asked["offer_id"] == first_offer["id"]
+    DiesAfterTheOffer.died = False
+    with pytest.raises(AutoReconnect):
+        direct.service.decline_match(asked["_id"], first["id"])
+    held = direct.store.get_match(asked["_id"])
+    assert (held["status"], held.get("settling")) == ("declined", True)  # not yet announced
+    assert direct.store.get_need(need["id"])["covered"] == 1  # the need still counts it
+
+    direct.service.expire_overdue()  # too soon: the worker may still be at it
+    assert direct.store.get_match(asked["_id"]).get("settling")
+    earlier = "2000-01-01T00:00:00Z"
+    direct.store.db.matches.update_one({"_id": asked["_id"]}, {"$set": {"updated_at": earlier}})
+    direct.service.expire_overdue()
+    direct.service.expire_overdue()  # and again: nothing is given back twice
+
+    assert "settling" not in direct.store.get_match(asked["_id"])
+    assert direct.store.get_offer(first_offer["id"])["remaining"] == 1  # back once, not twice
+    published = [c.args[0] for c in direct.service.dispatch.call_args_list]
+    assert published.count("match_declined") == 1
+    by_offer = {m["offer_id"]: m["status"] for m in direct.matches(need)}
+    assert by_offer == {first_offer["id"]: "declined", second_offer["id"]: "proposed"}
+    assert direct.store.get_need(need["id"])["covered"] == 1  # the second one's
