@@ -103,8 +103,8 @@ class JsonErrorsApp:
 
     def __call__(self, environ, start_response):
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            # eventlet de-chunks the body and ends it: werkzeug may read it (up to the cap)
-            # instead of taking a body without Content-Length for an empty one
+            # eventlet de-chunks the body and ends it: werkzeug may read it (read_capped
+            # reads one byte past the cap) instead of taking it for an empty one
             environ["wsgi.input_terminated"] = True
         request = Request(environ, shallow=True)
         request.max_content_length = MAX_BODY
@@ -174,7 +174,7 @@ def read_json(request) -> dict:
     """The request's JSON object body, or a 4xx saying what is wrong with it."""
     if request.mimetype != "application/json":
         raise UnsupportedMedia("send JSON with Content-Type: application/json")
-    raw = request.get_data(cache=True)  # raises RequestEntityTooLarge past the cap
+    raw = read_capped(request, MAX_BODY)
     try:
         data = json.loads(raw.decode("utf-8") or "null")
     except (UnicodeDecodeError, ValueError) as exc:
@@ -204,14 +204,22 @@ class TooLarge(RequestEntityTooLarge):
 
 
 def read_capped(request, limit: int) -> bytes:
-    """The body, or TooLarge(limit) when it is (or would read) longer than `limit`."""
+    """The body, or TooLarge(limit) when it is longer than `limit`.
+
+    A chunked body has no length to check first, and werkzeug ends such a stream at the
+    cap without a word: it reads one byte past `limit`, so a body that runs on is told
+    from one that ends there. Every body read goes through here: the first read keeps
+    the body, and a later one with a higher cap gets the same, whole, bytes back."""
     if (request.content_length or 0) > limit:
         raise TooLarge(limit)
-    request.max_content_length = min(limit, request.max_content_length or limit)
+    request.max_content_length = limit + 1
     try:
-        return request.get_data(cache=True)
+        data = request.get_data(cache=True)
     except RequestEntityTooLarge as exc:
         raise TooLarge(limit) from exc
+    if len(data) > limit:
+        raise TooLarge(limit)
+    return data
 
 
 class UnsupportedMedia(TiltsError):

@@ -6,6 +6,7 @@ from tilts_contracts.errors import Forbidden, Invalid, TiltsError
 
 from .. import directory
 from ..http import (
+    MAX_BODY,
     TooLarge,
     TooManyRequests,
     UnsupportedMedia,
@@ -74,7 +75,7 @@ class OrganisationRoutes(Routes):
         if request.mimetype != "text/csv":
             raise UnsupportedMedia("send the CSV with Content-Type: text/csv")
         try:
-            text = request.get_data().decode("utf-8")
+            text = read_capped(request, MAX_BODY).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise Invalid("the CSV is not UTF-8", {"_file": [str(exc)]}) from exc
         rows = directory.read_csv(text)
@@ -178,6 +179,6 @@ class OrganisationRoutes(Routes):
     @route("POST", "/api/organisations/<org_id>/suspend")
     def suspend_organisation(self, request, org_id):
         who = self._caller(request, "admin", "coordinator")
-        body = read_json(request) if request.get_data() else {}
+        body = read_json(request) if read_capped(request, MAX_BODY) else {}
         org = self._rpc("registry", "suspend_organisation", checked_id(org_id), who.sub, body)
         return json_response(org)
