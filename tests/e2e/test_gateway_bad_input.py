@@ -176,6 +176,45 @@ def test_an_unknown_list_filter_is_400_naming_it(stack, coordinator, path, query
     assert list(error["details"]) == [field]
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api/needs", "/api/offers", "/api/organisations", "/api/matches", "/api/notifications"],
+)
+@pytest.mark.parametrize("cursor", ["abc", "need_zz", "off_0123456789ab\n"])
+def test_a_cursor_the_list_never_gave_out_is_400_naming_it(stack, coordinator, path, cursor):
+    if path == "/api/needs" and cursor == "need_zz":
+        cursor = "off_0123456789abcdef01234567"  # well formed, but another list's
+    error = shape(coordinator.get(stack.url + path, params={"cursor": cursor}), 400, "invalid")
+    assert list(error["details"]) == ["cursor"]
+
+
+def test_the_next_cursor_of_offers_and_the_outbox_reads_the_next_page(
+    stack, client, verified_org, wait_until
+):
+    orgs = [verified_org(), verified_org()]  # each is told by email it is verified
+    coordinator = client()
+    for org in orgs:
+        offer = {
+            "organisation_id": org["id"],
+            "domain": "social",
+            "title": "Pavadīšana uz iestādēm",
+            "capacity": 1,
+            "unit": "visits",
+            "regions": ["riga"],
+        }
+        assert coordinator.post(f"{stack.url}/api/offers", json=offer).status_code == 201
+    wait_until(
+        lambda: coordinator.get(f"{stack.url}/api/notifications", params={"limit": 2}).json(),
+        lambda page: page["next"] is not None,
+    )
+    for path in ("/api/offers", "/api/notifications"):
+        first = coordinator.get(stack.url + path, params={"limit": 1}).json()
+        assert first["next"], path
+        second = coordinator.get(stack.url + path, params={"limit": 1, "cursor": first["next"]})
+        assert second.status_code == 200, second.text
+        assert second.json()["items"] and second.json()["items"] != first["items"], path
+
+
 def test_paging_walks_every_item_once(stack, coordinator):
     seen, cursor = [], None
     while True:

@@ -18,7 +18,8 @@ from ..http import call
 
 SERVICES = ("registry", "pledges", "matching", "notify")
 SAFE_ID = re.compile(r"[a-z]{2,5}_[0-9a-f]{12,40}\Z")  # \Z: "$" also takes a final \n
-SAFE_CURSOR = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")  # the outbox pages by time.id
+# the outbox pages by "<created_at>.<id>" (its ids come from events, in no time order)
+NOTE_CURSOR = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.[A-Za-z0-9_.:-]{1,120}")
 
 
 class Settings(DependencyProvider):
@@ -42,14 +43,24 @@ def checked_id(value: str, what: str = "id") -> str:
     return value
 
 
-def list_args(request, filters: tuple[str, ...]) -> tuple[dict, int, str | None]:
-    """Filters, `limit` (1..500, default 50) and `cursor` from the query string."""
+def id_cursor(prefix: str) -> re.Pattern:
+    """The cursor of a list in id order: the last id shown, such as `need_<hex>`."""
+    return re.compile(rf"{prefix}_[0-9a-f]{{12,40}}")
+
+
+def list_args(
+    request, filters: tuple[str, ...], cursor_shape: re.Pattern
+) -> tuple[dict, int, str | None]:
+    """Filters, `limit` (1..500, default 50) and `cursor` from the query string.
+
+    A cursor must have the shape this list gives out (`cursor_shape`): anything else
+    is a 400, not the first page again or an empty list that looks like the end."""
     args = request.args
     limit = args.get("limit", "50")
     if not limit.isdigit() or not 1 <= int(limit) <= 500:
         raise Invalid("limit must be a whole number from 1 to 500", {"limit": [limit[:20]]})
     cursor = args.get("cursor") or None
-    if cursor is not None and not SAFE_CURSOR.fullmatch(cursor):
+    if cursor is not None and not cursor_shape.fullmatch(cursor):
         raise Invalid("cursor is not one this API gave out", {"cursor": [cursor[:60]]})
     return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
 

@@ -1,14 +1,18 @@
 """Matches and their answers (matching)."""
 
 from ..http import json_response, route
-from .base import Routes, checked_id, list_args
+from .base import Routes, checked_id, id_cursor, list_args
+
+CURSOR = id_cursor("mat")
 
 
 class MatchRoutes(Routes):
     @route("GET", "/api/matches")
     def list_matches(self, request):
         who = self._caller(request)
-        filters, limit, cursor = list_args(request, ("need_id", "organisation_id", "status"))
+        filters, limit, cursor = list_args(
+            request, ("need_id", "organisation_id", "status"), CURSOR
+        )
         if not who.is_staff:
             filters["organisation_id"] = who.org
         return json_response(self._rpc("matching", "list_matches", filters, limit, cursor))

@@ -3,7 +3,7 @@
 from tilts_contracts import taxonomy
 
 from ..http import json_response, read_json, route
-from .base import Routes, checked_filters, checked_id, creation_id, list_args
+from .base import Routes, checked_filters, checked_id, creation_id, id_cursor, list_args
 
 NEED_STATUSES = ("open", "matched", "fulfilled", "cancelled", "unmatched")
 FILTERS = {
@@ -12,6 +12,7 @@ FILTERS = {
     "status": NEED_STATUSES,
     "urgency": taxonomy.URGENCIES,
 }
+CURSOR = id_cursor("need")
 
 
 class NeedRoutes(Routes):
@@ -27,7 +28,9 @@ class NeedRoutes(Routes):
     @route("GET", "/api/needs")
     def list_needs(self, request):
         self._caller(request, "admin", "coordinator")
-        filters, limit, cursor = list_args(request, ("domain", "region", "status", "urgency"))
+        filters, limit, cursor = list_args(
+            request, ("domain", "region", "status", "urgency"), CURSOR
+        )
         checked_filters(filters, FILTERS)
         return json_response(self._rpc("pledges", "list_needs", filters, limit, cursor))
 

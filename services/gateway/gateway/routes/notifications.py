@@ -9,7 +9,7 @@ from tilts_contracts.tokens import LinkExpired, LinkInvalid, read_unsubscribe_li
 
 from .. import pages
 from ..http import json_response, read_json, route
-from .base import Routes, checked_id, list_args
+from .base import NOTE_CURSOR, Routes, checked_id, id_cursor, list_args
 
 NOTE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
 
@@ -34,7 +34,7 @@ class NotificationRoutes(Routes):
     def list_notifications(self, request):
         self._caller(request, "admin", "coordinator")
         filters, limit, cursor = list_args(
-            request, ("status", "recipient", "template", "organisation_id")
+            request, ("status", "recipient", "template", "organisation_id"), NOTE_CURSOR
         )
         return json_response(self._rpc("notify", "list_notifications", filters, limit, cursor))
 
@@ -59,7 +59,7 @@ class NotificationRoutes(Routes):
     @route("GET", "/api/subscriptions")
     def list_subscriptions(self, request):
         self._caller(request, "admin", "coordinator")
-        _, limit, cursor = list_args(request, ())
+        _, limit, cursor = list_args(request, (), id_cursor("sub"))
         return json_response(self._rpc("notify", "list_subscriptions", limit, cursor))
 
     @route("POST", "/api/subscriptions")

@@ -4,7 +4,16 @@ from tilts_contracts import taxonomy
 from tilts_contracts.errors import Invalid, NotFound
 
 from ..http import json_response, read_json, route
-from .base import SAFE_ID, Routes, checked_filters, checked_id, creation_id, flag_arg, list_args
+from .base import (
+    SAFE_ID,
+    Routes,
+    checked_filters,
+    checked_id,
+    creation_id,
+    flag_arg,
+    id_cursor,
+    list_args,
+)
 
 OFFER_STATUSES = ("active", "withdrawn", "exhausted")
 FILTERS = {
@@ -12,6 +21,7 @@ FILTERS = {
     "region": taxonomy.OFFER_REGIONS,
     "status": OFFER_STATUSES,
 }
+CURSOR = id_cursor("off")
 
 
 class OfferRoutes(Routes):
@@ -37,7 +47,7 @@ class OfferRoutes(Routes):
     def list_offers(self, request):
         who = self._caller(request)
         filters, limit, cursor = list_args(
-            request, ("domain", "region", "organisation_id", "status")
+            request, ("domain", "region", "organisation_id", "status"), CURSOR
         )
         checked_filters(filters, FILTERS)
         if not who.is_staff:

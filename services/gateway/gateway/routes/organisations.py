@@ -16,7 +16,7 @@ from ..http import (
     route,
 )
 from ..ratelimit import Limit
-from .base import Routes, checked_filters, checked_id, creation_id, list_args
+from .base import Routes, checked_filters, checked_id, creation_id, id_cursor, list_args
 
 QUESTIONNAIRE_LIMIT = Limit("20/hour", "questionnaire")
 QUESTIONNAIRE_MAX_BODY = 64 * 1024
@@ -29,6 +29,7 @@ RECEIVED = {
 }
 ORG_STATUSES = ("pending", "verified", "suspended")
 FILTERS = {"domain": taxonomy.DOMAINS, "region": taxonomy.OFFER_REGIONS, "status": ORG_STATUSES}
+CURSOR = id_cursor("org")
 
 
 class TooManyRows(TiltsError):
@@ -150,7 +151,7 @@ class OrganisationRoutes(Routes):
     @route("GET", "/api/organisations")
     def list_organisations(self, request):
         self._caller(request, "admin", "coordinator")
-        filters, limit, cursor = list_args(request, ("domain", "region", "status", "q"))
+        filters, limit, cursor = list_args(request, ("domain", "region", "status", "q"), CURSOR)
         _check_filters(filters)
         return json_response(self._rpc("registry", "list_organisations", filters, limit, cursor))
 

@@ -4,7 +4,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.routes.base import checked_id, list_args
+from gateway.routes.base import checked_id, id_cursor, list_args
 from tilts_contracts.errors import Invalid, NotFound
 
 
@@ -21,5 +21,5 @@ def test_an_id_with_a_newline_is_not_found(odd):
 def test_a_cursor_with_a_trailing_newline_is_invalid():
     request = Request(EnvironBuilder(query_string="cursor=need_0123456789ab%0a").get_environ())
     with pytest.raises(Invalid) as caught:
-        list_args(request, ())
+        list_args(request, (), id_cursor("need"))
     assert "cursor" in caught.value.details
