@@ -169,6 +169,7 @@ def test_bad_paging_is_400(stack, coordinator, limit):
         ("/api/offers", {"domain": "mars"}, "domain"),
         ("/api/needs", {"urgency": "asap"}, "urgency"),
         ("/api/organisations", {"region": "europe"}, "region"),
+        ("/api/matches", {"status": "bogus"}, "status"),
     ],
 )
 def test_an_unknown_list_filter_is_400_naming_it(stack, coordinator, path, query, field):

@@ -1,8 +1,10 @@
 """Matches and their answers (matching)."""
 
 from ..http import json_response, route
-from .base import Routes, checked_id, id_cursor, list_args
+from .base import Routes, checked_filters, checked_id, id_cursor, list_args
 
+MATCH_STATUSES = ("proposed", "accepted", "declined", "expired", "fulfilled", "cancelled")
+FILTERS = {"status": MATCH_STATUSES}
 CURSOR = id_cursor("mat")
 
 
@@ -13,6 +15,7 @@ class MatchRoutes(Routes):
         filters, limit, cursor = list_args(
             request, ("need_id", "organisation_id", "status"), CURSOR
         )
+        checked_filters(filters, FILTERS)
         if not who.is_staff:
             filters["organisation_id"] = who.org
         return json_response(self._rpc("matching", "list_matches", filters, limit, cursor))

@@ -39,6 +39,7 @@ def gateway():
         ("list_needs", "pledges", "urgency=asap", "urgency"),
         ("list_needs", "pledges", "region=nationwide", "region"),
         ("list_organisations", "registry", "domain=mars", "domain"),
+        ("list_matches", "matching", "status=bogus", "status"),
     ],
 )
 def test_an_unknown_filter_value_is_invalid_naming_the_filter(
@@ -62,6 +63,16 @@ def test_a_known_filter_value_reaches_the_backend(gateway, route, query):
     rpc.return_value.result.return_value = {"items": [], "next": None}
     assert getattr(gateway, route)(get("/", query)).status_code == 200
     assert rpc.call_args.args[0] == dict(pair.split("=") for pair in query.split("&"))
+
+
+@pytest.mark.parametrize(
+    "status", ["proposed", "accepted", "declined", "expired", "fulfilled", "cancelled"]
+)
+def test_every_match_status_reaches_the_backend(gateway, status):
+    rpc = gateway.matching.list_matches.call_async
+    rpc.return_value.result.return_value = {"items": [], "next": None}
+    assert gateway.list_matches(get("/", f"status={status}")).status_code == 200
+    assert rpc.call_args.args[0] == {"status": status}
 
 
 def test_every_bad_filter_is_named_at_once():
