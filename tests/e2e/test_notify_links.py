@@ -103,6 +103,10 @@ def test_an_english_organisation_reads_its_page_in_english_in_riga_time_and_a_us
     assert "(status:" not in again.text
     replay = requests.post(link, data={"action": "accept"})
     assert replay.status_code == 409 and "You have already declined" in replay.text
+    for form in ({}, {"action": "maybe"}):  # no live buttons on an answered request
+        replay = requests.post(link, data=form)
+        assert replay.status_code == 409 and "You have already declined" in replay.text
+        assert "<button" not in replay.text and "<form" not in replay.text
 
     # the same link after its deadline: still English, still what became of the request
     late = sign_response_link(stack.secret, match["id"], org["id"], utcnow() - timedelta(minutes=1))

@@ -129,6 +129,10 @@ def respond(service, request, token: str, act: bool) -> Response:
         return page(service, "respond_done.html", 404, lang=lang, message=TEXT[lang]["invalid"])
     lang = language(request, _org_language(details))
     t = TEXT[lang]
+    if act and details["status"] != "proposed":  # answered: say so, whatever was sent
+        return page(
+            service, "respond_done.html", 409, lang=lang, message=answered(t, details["status"])
+        )
     if act:
         action = request.form.get("action")
         if action not in ("accept", "decline"):
