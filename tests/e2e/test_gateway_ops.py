@@ -4,12 +4,14 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
-from tilts_contracts.tokens import issue_token
+from tilts_contracts.clock import utcnow
+from tilts_contracts.tokens import issue_token, sign_response_link
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +61,36 @@ def test_cors_status_and_a_missing_service(own_stack):
     assert health.status_code == 503 and health.json()["services"]["notify"] == "down"
     down = subprocess.run([tilts, "status"], env=env, capture_output=True, text=True, timeout=60)
     assert down.returncode == 1 and "notify     down" in down.stdout
+
+
+def test_pages_with_a_backend_down_answer_a_page_in_the_readers_language(own_stack):
+    running = own_stack(RPC_TIMEOUT="2")
+    url = running.url
+    running.stop_service("pledges")
+    running.stop_service("matching")
+
+    for path in ("/wall", "/dashboard", "/commitments"):
+        reply = requests.get(url + path, headers={"Accept-Language": "en-GB,en;q=0.8"})
+        assert reply.status_code == 503, path
+        assert reply.headers["Content-Type"].startswith("text/html"), path
+        assert "Please try again in a few minutes." in reply.text, path
+        assert '<html lang="en">' in reply.text
+    latvian = requests.get(f"{url}/wall?lang=lv", headers={"Accept-Language": "en"})
+    assert latvian.status_code == 503 and '<html lang="lv">' in latvian.text
+    for fmt in ("json", "md", "csv"):  # the downloads keep the API's error
+        reply = requests.get(f"{url}/commitments", params={"format": fmt})
+        assert reply.status_code == 503 and reply.json()["error"]["code"] == "unavailable"
+
+    # an organisation clicking its email link while matching is down
+    ends = utcnow() + timedelta(days=1)
+    token = sign_response_link(running.secret, "mat_0123456789abcdef01234567", "org_0a", ends)
+    for reply in (
+        requests.get(f"{url}/respond/{token}", params={"lang": "en"}),
+        requests.post(f"{url}/respond/{token}?lang=en", data={"action": "accept"}),
+    ):
+        assert reply.status_code == 503 and reply.headers["Content-Type"].startswith("text/html")
+        assert "Your link still works: open it again later." in reply.text
+
+    bad = requests.get(f"{url}/wall", params={"region": "xx", "lang": "en"})
+    assert bad.status_code == 400 and bad.headers["Content-Type"].startswith("text/html")
+    assert "region" in bad.text and '"error"' not in bad.text

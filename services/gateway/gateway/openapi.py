@@ -164,10 +164,14 @@ ERRORS = {
 }
 # pages whose refusals are pages too (a link that expired, was used, or was never ours)
 HTML_ERRORS = {
-    "respond_page": (404, 410),
-    "respond_action": (400, 404, 409, 410),
-    "digest_off": (404,),
+    "wall": (400, 503),
+    "dashboard": (503,),
+    "respond_page": (404, 410, 503),
+    "respond_action": (400, 404, 409, 410, 503),
+    "digest_off": (404, 503),
 }
+# a page as format=html, the API's JSON error as md, csv or json
+HTML_OR_JSON_ERRORS = {"commitments": (503,)}
 PARAM = re.compile(r"<(?:(any)\(([^)]*)\):)?([a-z_]+)>")
 
 
@@ -296,6 +300,10 @@ def document(service_cls, server_url: str = "/") -> dict:
             operation["responses"][str(code)] = {
                 "description": "a page saying what is wrong",
                 "content": {"text/html": {"schema": {"type": "string"}}},
+            }
+        for code in HTML_OR_JSON_ERRORS.get(name, ()):
+            operation["responses"][str(code)]["content"]["text/html"] = {
+                "schema": {"type": "string"}
             }
         named.add((path, name))
         paths.setdefault(path, {})[verb.lower()] = operation

@@ -4,7 +4,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from werkzeug.wrappers import Response
 
 from tilts_contracts import localtime, taxonomy
-from tilts_contracts.errors import Conflict, Forbidden, NotFound
+from tilts_contracts.errors import Conflict, Forbidden, NotFound, TiltsError
 from tilts_contracts.tokens import LinkExpired, LinkInvalid, read_response_link
 
 HTML = "text/html; charset=utf-8"
@@ -69,6 +69,37 @@ TEXT = {
 }
 
 
+# what a browser gets instead of the API's JSON error: what happened, what to do
+TROUBLE = {
+    "lv": {
+        "unavailable_title": "Lapa šobrīd nav pieejama",
+        "unavailable": "Tilts šobrīd nevar parādīt šo lapu: kāda tā daļa neatbild.",
+        "try_later": "Lūdzu, mēģiniet vēlreiz pēc dažām minūtēm.",
+        "link_works": "Jūsu saite joprojām ir derīga: atveriet to vēlreiz vēlāk.",
+        "again": "Mēģināt vēlreiz",
+        "invalid_title": "Adresē ir kļūda",
+        "invalid": "Tilts nepazīst šo adreses daļu: {fields}.",
+        "fix": "Pārbaudiet adresi vai atveriet lapu bez tās.",
+        "start": "Atvērt lapu",
+        "other_title": "Lapu neizdevās parādīt",
+        "other": "Tilts nevarēja parādīt šo lapu.",
+    },
+    "en": {
+        "unavailable_title": "This page is not available right now",
+        "unavailable": "Tilts cannot show this page right now: part of it is not answering.",
+        "try_later": "Please try again in a few minutes.",
+        "link_works": "Your link still works: open it again later.",
+        "again": "Try again",
+        "invalid_title": "Something in the address is wrong",
+        "invalid": "Tilts does not know this part of the address: {fields}.",
+        "fix": "Check the address, or open the page without it.",
+        "start": "Open the page",
+        "other_title": "The page could not be shown",
+        "other": "Tilts could not show this page.",
+    },
+}
+
+
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("gateway", "templates"),
@@ -102,13 +133,48 @@ def page(service, template: str, status: int = 200, **context) -> Response:
     return response
 
 
+def trouble(service, request, exc: TiltsError, lang: str, link: bool = False) -> Response:
+    """A page instead of the JSON error, with its status: a backend that is down asks
+    the reader to come back (`link`: the emailed link they opened still works then),
+    a bad address names what in it is wrong."""
+    t = TROUBLE[lang]
+    query = request.query_string.decode("latin-1")
+    here = request.path + (f"?{query}" if query and request.method == "GET" else "")
+    plain = f"{request.path}?lang={lang}"
+    if exc.status == 503:
+        title, lines = t["unavailable_title"], [t["unavailable"], t["try_later"]]
+        if link:
+            lines.append(t["link_works"])
+        action = (here, t["again"])
+    elif exc.status == 400:
+        fields = ", ".join(sorted(exc.details)) or "?"
+        title, lines = t["invalid_title"], [t["invalid"].format(fields=fields), t["fix"]]
+        action = (plain, t["start"])
+    else:
+        title, lines, action = t["other_title"], [t["other"], t["try_later"]], (here, t["again"])
+    response = page(
+        service, "trouble.html", exc.status, lang=lang, title=title, lines=lines, action=action
+    )
+    if exc.status == 503:
+        response.headers["Retry-After"] = "120"
+    return response
+
+
 def answered(t: dict, status: str) -> str:
     """What a link says once its request is no longer open, in the reader's words."""
     return t.get(f"now_{status}", t["already"])
 
 
 def respond(service, request, token: str, act: bool) -> Response:
-    """The page behind an emailed link: GET only shows, POST acts once."""
+    """The page behind an emailed link: GET only shows, POST acts once; with matching
+    down, a page saying to come back (the link still works), not a JSON error."""
+    try:
+        return _respond(service, request, token, act)
+    except TiltsError as exc:
+        return trouble(service, request, exc, language(request), link=True)
+
+
+def _respond(service, request, token: str, act: bool) -> Response:
     try:
         link = read_response_link(service.config.secret, token)
     except LinkExpired as expired:

@@ -4,7 +4,7 @@ import re
 
 from werkzeug.wrappers import Response
 
-from tilts_contracts.errors import NotFound
+from tilts_contracts.errors import NotFound, TiltsError
 from tilts_contracts.tokens import LinkExpired, LinkInvalid, read_unsubscribe_link
 
 from .. import pages
@@ -84,7 +84,10 @@ class NotificationRoutes(Routes):
         except (LinkExpired, LinkInvalid):
             return pages.page(self, "respond_done.html", 404, lang=lang, message=words["bad"])
         if request.method == "POST":
-            self._rpc("notify", "digest_off", holder_id)
+            try:
+                self._rpc("notify", "digest_off", holder_id)
+            except TiltsError as exc:
+                return pages.trouble(self, request, exc, lang, link=True)
             return pages.page(self, "respond_done.html", lang=lang, message=words["done"])
         return pages.page(
             self, "confirm.html", lang=lang, message=words["ask"], button=words["button"]

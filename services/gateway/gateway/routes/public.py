@@ -3,7 +3,7 @@
 from werkzeug.wrappers import Response
 
 from tilts_contracts import taxonomy
-from tilts_contracts.errors import Invalid
+from tilts_contracts.errors import Invalid, TiltsError
 
 from .. import pages, public
 from ..http import json_response, route
@@ -33,7 +33,14 @@ class PublicRoutes(Routes):
 
     @route("GET", "/wall")
     def wall(self, request):
+        """The resource wall; a bad region or a backend that is down is a page too."""
         lang = pages.language(request)
+        try:
+            return self._wall(request, lang)
+        except TiltsError as exc:
+            return pages.trouble(self, request, exc, lang)
+
+    def _wall(self, request, lang: str) -> Response:
         region = request.args.get("region") or None
         if region is not None and region not in taxonomy.OFFER_REGIONS:
             raise Invalid("unknown region", {"region": [region[:40]]})
@@ -54,7 +61,10 @@ class PublicRoutes(Routes):
     @route("GET", "/dashboard")
     def dashboard(self, request):
         lang = pages.language(request)
-        board = self._rpc("pledges", "dashboard")
+        try:
+            board = self._rpc("pledges", "dashboard")
+        except TiltsError as exc:
+            return pages.trouble(self, request, exc, lang)
         return self._render(
             "dashboard.html",
             lang,
@@ -63,16 +73,33 @@ class PublicRoutes(Routes):
             num=lambda n: public.number(n, lang),
         )
 
-    @route("GET", "/commitments")
-    def commitments(self, request):
-        lang = pages.language(request)
-        fmt = request.args.get("format", "html")
-        if fmt not in FORMATS:
-            raise Invalid("format must be html, md, csv or json", {"format": [fmt[:20]]})
+    def _commitment_document(self) -> tuple[dict, dict]:
         doc = self._rpc("pledges", "commitments")
         ids = [c["organisation_id"] for d in doc["domains"] for c in d["commitments"]]
         profiles = self._profiles(ids)
         doc = {**doc, "domains": public.verified_only(doc["domains"], "commitments", profiles)}
+        return doc, profiles
+
+    @route("GET", "/commitments")
+    def commitments(self, request):
+        """The commitment document; as a page (format=html) its errors are pages, as a
+        download (md, csv, json) they keep the API's JSON shape."""
+        lang = pages.language(request)
+        fmt = request.args.get("format", "html")
+        if fmt not in FORMATS:
+            raise Invalid("format must be html, md, csv or json", {"format": [fmt[:20]]})
+        if fmt == "html":
+            try:
+                doc, profiles = self._commitment_document()
+            except TiltsError as exc:
+                return pages.trouble(self, request, exc, lang)
+            return self._render(
+                "commitments.html",
+                lang,
+                doc=doc,
+                name=lambda oid: public.organisation_name(profiles, oid, lang),
+            )
+        doc, profiles = self._commitment_document()
         if fmt == "json":
             rows = public.commitment_rows(doc, profiles, lang)
             return negotiated(
@@ -93,18 +120,11 @@ class PublicRoutes(Routes):
                 ),
                 lang,
             )
-        if fmt == "csv":
-            return negotiated(
-                Response(
-                    public.commitments_csv(doc, profiles, lang),
-                    content_type="text/csv; charset=utf-8",
-                    headers={**disposition, "X-Generated-At": doc["generated_at"]},
-                ),
-                lang,
-            )
-        return self._render(
-            "commitments.html",
+        return negotiated(
+            Response(
+                public.commitments_csv(doc, profiles, lang),
+                content_type="text/csv; charset=utf-8",
+                headers={**disposition, "X-Generated-At": doc["generated_at"]},
+            ),
             lang,
-            doc=doc,
-            name=lambda oid: public.organisation_name(profiles, oid, lang),
         )

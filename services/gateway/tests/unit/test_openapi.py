@@ -56,3 +56,13 @@ def test_link_pages_refuse_with_pages_and_the_probe_route_is_described():
     digest_off = spec["paths"]["/notifications/digest-off/{token}"]["get"]["responses"]
     assert "text/html" in digest_off["404"]["content"]
     assert "get" in spec["paths"]["/health/live"]
+
+
+def test_the_public_pages_say_their_errors_are_pages_and_downloads_json():
+    spec = document(GatewayService)
+    wall = spec["paths"]["/wall"]["get"]["responses"]
+    assert "text/html" in wall["400"]["content"] and "text/html" in wall["503"]["content"]
+    assert "text/html" in spec["paths"]["/dashboard"]["get"]["responses"]["503"]["content"]
+    assert "text/html" in spec["paths"]["/respond/{token}"]["get"]["responses"]["503"]["content"]
+    document_503 = spec["paths"]["/commitments"]["get"]["responses"]["503"]["content"]
+    assert {"text/html", "application/json"} <= set(document_503)

@@ -1,0 +1,95 @@
+"""A browser never gets the API's JSON error: the pages answer a backend that is down,
+or a bad address, with a short page in the reader's language and the same status;
+the commitment document's downloads (md, csv, json) keep the JSON shape."""
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from nameko.exceptions import UnknownService
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from gateway import pages
+from gateway.service import GatewayService
+from tilts_contracts.clock import utcnow
+from tilts_contracts.errors import Unavailable
+from tilts_contracts.tokens import sign_response_link, sign_unsubscribe_link
+
+SECRET = "unit-test-secret-not-for-use-anywhere"
+
+
+def request(path: str, method: str = "GET", language: str | None = None, **kwargs) -> Request:
+    headers = {"Accept-Language": language} if language else {}
+    return Request(
+        EnvironBuilder(path=path, method=method, headers=headers, **kwargs).get_environ()
+    )
+
+
+@pytest.fixture
+def gateway():
+    config = SimpleNamespace(secret=SECRET, timeout=1.0, templates=pages.environment())
+    return worker_factory(GatewayService, config=config)
+
+
+def down(gateway, service: str, method: str) -> None:
+    getattr(getattr(gateway, service), method).call_async.side_effect = UnknownService(service)
+
+
+def html(reply, status: int, lang: str) -> str:
+    assert reply.status_code == status
+    assert reply.mimetype == "text/html"
+    assert reply.headers["Content-Language"] == lang
+    text = reply.get_data(as_text=True)
+    assert f'<html lang="{lang}">' in text and 'role="alert"' in text
+    assert '"error"' not in text
+    return text
+
+
+@pytest.mark.parametrize(
+    "route, path",
+    [("wall", "/wall"), ("dashboard", "/dashboard"), ("commitments", "/commitments")],
+)
+def test_a_public_page_with_pledges_down_asks_to_come_back(gateway, route, path):
+    for method in ("resource_wall", "dashboard", "commitments"):
+        down(gateway, "pledges", method)
+    text = html(getattr(gateway, route)(request(path, language="en-GB")), 503, "en")
+    assert "Please try again in a few minutes." in text
+    assert f'href="{path}"' in text  # try again: the same page
+    lv = html(getattr(gateway, route)(request(path, query_string="lang=lv")), 503, "lv")
+    assert "mēģiniet vēlreiz pēc dažām minūtēm" in lv
+
+
+def test_an_unknown_region_on_the_wall_is_a_page_naming_it(gateway):
+    text = html(gateway.wall(request("/wall", query_string="region=xx&lang=en")), 400, "en")
+    assert "region" in text and 'href="/wall?lang=en"' in text
+    assert not gateway.pledges.resource_wall.call_async.called
+
+
+@pytest.mark.parametrize("fmt", ["md", "csv", "json"])
+def test_the_commitment_downloads_keep_the_json_error(gateway, fmt):
+    down(gateway, "pledges", "commitments")
+    with pytest.raises(Unavailable):  # the route's error table answers it in JSON
+        gateway.commitments(request("/commitments", query_string=f"format={fmt}"))
+
+
+@pytest.mark.parametrize("act", [False, True])
+def test_the_respond_page_with_matching_down_says_the_link_still_works(gateway, act):
+    token = sign_response_link(
+        SECRET, "mat_0123456789ab", "org_0123456789ab", utcnow() + timedelta(days=1)
+    )
+    down(gateway, "matching", "match_details")
+    method, form = ("POST", {"action": "accept"}) if act else ("GET", None)
+    handler = gateway.respond_action if act else gateway.respond_page
+    reply = handler(request(f"/respond/{token}", method, "en", data=form), token)
+    text = html(reply, 503, "en")
+    assert "Your link still works: open it again later." in text
+    assert f'href="/respond/{token}"' in text  # again: the page, not another POST
+
+
+def test_the_digest_opt_out_with_notify_down_is_a_page(gateway):
+    token = sign_unsubscribe_link(SECRET, "org_0123456789ab", utcnow() + timedelta(days=1))
+    down(gateway, "notify", "digest_off")
+    reply = gateway.digest_off(request(f"/notifications/digest-off/{token}", "POST", "lv"), token)
+    assert "Jūsu saite joprojām ir derīga" in html(reply, 503, "lv")
