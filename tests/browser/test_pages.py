@@ -1,18 +1,53 @@
 """The public pages and the one-click answer page, in a real headless Chromium."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not shutil.which("chromium"), reason="Debian chromium is not installed"),
-]
+INSTALL = "install Debian's chromium (apt-get install chromium; .ci/run does)"
+
+
+def missing_chromium(
+    environ: Mapping[str, str], which: Callable[[str], str | None] = shutil.which
+) -> tuple[str, str] | None:
+    """None when Chromium is there; else ("fail", why) under CI (CI set, not false),
+    where a skip would let a run pass with no page ever opened in a browser, or
+    ("skip", why) on a developer's machine."""
+    if which("chromium"):
+        return None
+    if environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        return "fail", f"CI has no Chromium, so no page was opened in a browser: {INSTALL}"
+    return "skip", (
+        "NOT RUN: no Chromium on this machine, so the pages were not opened in a browser; "
+        f"{INSTALL} to run them"
+    )
+
+
+MISSING = missing_chromium(os.environ)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Under CI without Chromium, every page test fails at once, before a stack starts."""
+    if MISSING and MISSING[0] == "fail":
+        pytest.fail(MISSING[1], pytrace=False)
+
+
+def in_chromium(test):
+    """A test that drives Chromium: skipped, saying why, only off CI."""
+    skip = bool(MISSING) and MISSING[0] == "skip"
+    test = pytest.mark.skipif(skip, reason=(MISSING or ("", ""))[1])(test)
+    return pytest.mark.usefixtures("chromium")(test)
+
+
+pytestmark = pytest.mark.integration
 OUTPUT = Path(__file__).parents[2] / "test-output"
 
 
@@ -30,6 +65,7 @@ def drive(steps: list[dict], tmp_path: Path, locale: str = "lv-LV") -> list[dict
     return json.loads(run.stdout)
 
 
+@in_chromium
 def test_the_public_pages_render_in_both_languages(stack, client, verified_org, tmp_path):
     org = verified_org(name="Pārlūka testa biedrība", regions=["riga"], domains=["health"])
     client("organisation", org["id"]).post(
@@ -75,6 +111,7 @@ def test_the_public_pages_render_in_both_languages(stack, client, verified_org, 
         assert (OUTPUT / f"{name}-lv.png").stat().st_size > 1000
 
 
+@in_chromium
 def test_a_browser_in_english_gets_the_pages_in_english_without_asking(stack, tmp_path):
     pages = [("wall", "/wall"), ("dashboard", "/dashboard"), ("commitments", "/commitments")]
     steps = [
@@ -88,6 +125,7 @@ def test_a_browser_in_english_gets_the_pages_in_english_without_asking(stack, tm
     assert "Commitment document" in commitments["text"]
 
 
+@in_chromium
 def test_the_accept_button_in_the_emailed_page_works(
     stack, client, verified_org, tmp_path, wait_until
 ):
@@ -138,3 +176,23 @@ def test_the_accept_button_in_the_emailed_page_works(
         lambda n: n["status"] == "matched",
     )
     assert need["status"] == "matched"
+
+
+def nowhere(name: str) -> None:
+    return None
+
+
+def test_ci_without_chromium_fails_saying_what_to_install():
+    for value in ("true", "1", "yes"):
+        verdict, why = missing_chromium({"CI": value}, nowhere)
+        assert verdict == "fail" and "install Debian's chromium" in why
+
+
+def test_a_developer_without_chromium_skips_saying_so():
+    for environ in ({}, {"CI": ""}, {"CI": "false"}):
+        verdict, why = missing_chromium(environ, nowhere)
+        assert verdict == "skip" and why.startswith("NOT RUN") and "chromium" in why
+
+
+def test_with_chromium_nothing_is_missing():
+    assert missing_chromium({"CI": "true"}, lambda name: f"/usr/bin/{name}") is None
