@@ -59,8 +59,16 @@ def test_cors_status_and_a_missing_service(own_stack):
     assert time.monotonic() - began < 10
     health = requests.get(f"{url}/health")
     assert health.status_code == 503 and health.json()["services"]["notify"] == "down"
+    admin = {"Authorization": f"Bearer {issue_token(running.secret, 'admin')}"}
+    stats = requests.get(f"{url}/api/admin/stats", headers=admin)
+    assert stats.status_code == 200, stats.text  # the others' counts, notify's null
+    assert stats.json()["down"] == ["notify"] and stats.json()["notifications"] is None
+    assert isinstance(stats.json()["needs"], dict)
     down = subprocess.run([tilts, "status"], env=env, capture_output=True, text=True, timeout=60)
     assert down.returncode == 1 and "notify     down" in down.stdout
+    assert "Traceback" not in down.stderr, down.stderr
+    assert "needs: open" in down.stdout  # what it got, printed
+    assert "notifications: unknown (notify did not answer)" in down.stdout
 
 
 def test_pages_with_a_backend_down_answer_a_page_in_the_readers_language(own_stack):

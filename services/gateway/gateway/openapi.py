@@ -10,7 +10,7 @@ from functools import cache
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from tilts_contracts import api
@@ -52,6 +52,25 @@ class MatchPage(Schema):
     next = fields.String(allow_none=True)
 
 
+class Stats(Schema):
+    """Counts by status; a service that did not answer leaves its counts null."""
+
+    class Meta:
+        unknown = INCLUDE  # a service may count something new
+
+    organisations = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    offers = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    needs = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    matches = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    parked_events = fields.Integer(allow_none=True)
+    notifications = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
+    down = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "services that did not answer: their counts are null"},
+    )
+
+
 # handler name -> (tag, who, request schema, (status, answer schema), query parameters)
 ORG_FILTERS, OFFER_FILTERS = (
     ("domain", "region", "status", "q"),
@@ -61,7 +80,7 @@ DOCS = {
     "health": ("operations", PUBLIC, None, (200, None), ()),
     "health_live": ("operations", PUBLIC, None, (200, None), ()),
     "parked_events": ("operations", ("admin",), None, (200, None), ()),
-    "stats": ("operations", STAFF, None, (200, None), ()),
+    "stats": ("operations", STAFF, None, (200, Stats), ()),
     "metrics": ("operations", PUBLIC, None, (200, "text/plain"), ()),
     "questionnaire": (
         "organisations",

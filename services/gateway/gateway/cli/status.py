@@ -39,14 +39,26 @@ def run(args, config) -> int:
     except requests.RequestException as exc:
         print(f"queues: the RabbitMQ management API did not answer ({exc.__class__.__name__})")
     stats = session.get(f"{base}/api/admin/stats", timeout=30)
-    stats.raise_for_status()
-    for group, counts in stats.json().items():
-        if isinstance(counts, dict):
+    if stats.status_code == 200:
+        print_counts(stats.json())
+    else:  # 503: no service answered; what was printed above still stands
+        print(f"counts: none ({stats.json().get('error', {}).get('message', stats.status_code)})")
+    return 0 if all(s == "ok" for s in health["services"].values()) else 1
+
+
+def print_counts(stats: dict) -> None:
+    """Every count the services gave; one left null by a service that is down says so."""
+    down = stats.get("down") or []
+    for group, counts in stats.items():
+        if group == "down":
+            continue
+        if counts is None:
+            print(f"{group}: unknown ({', '.join(down) or 'a service'} did not answer)")
+        elif isinstance(counts, dict):
             shown = ", ".join(f"{k} {v}" for k, v in counts.items())
             print(f"{group}: {shown}")
         else:
             print(f"{group}: {counts}")
-    return 0 if all(s == "ok" for s in health["services"].values()) else 1
 
 
 def register(sub) -> None:

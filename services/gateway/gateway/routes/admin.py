@@ -1,12 +1,26 @@
 """What admins need to see: events the services could not handle."""
 
+import logging
 import re
 
-from ..http import json_response, route
+from nameko.exceptions import UnknownService
+
+from tilts_contracts.errors import Unavailable
+
+from ..http import call_all, json_response, route
 from .base import SERVICES, Routes, list_args
+
+log = logging.getLogger(__name__)
 
 # "<parked_at>.<n>": older than that time, or at it but after the first n shown
 PARKED_CURSOR = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\.(\d{1,4})")
+# the counts each service gives: those of a service that did not answer are null
+COUNTED = {
+    "registry": ("organisations",),
+    "pledges": ("offers", "needs"),
+    "matching": ("matches", "parked_events"),
+    "notify": ("notifications",),
+}
 
 
 class AdminRoutes(Routes):
@@ -39,12 +53,28 @@ class AdminRoutes(Routes):
 
     @route("GET", "/api/admin/stats")
     def stats(self, request):
-        """Counts from every backend: organisations, offers, needs, matches, emails."""
+        """Counts from every backend: organisations, offers, needs, matches, emails.
+
+        A service that does not answer leaves its counts null and is named in `down`,
+        so one service down still shows the others' counts (503 only if none answered)."""
         self._caller(request, "admin", "coordinator")
-        return json_response(self.counts())
+        counts = self.counts()
+        if len(counts["down"]) == len(SERVICES):
+            raise Unavailable("no service answered", {"down": counts["down"]})
+        return json_response(counts)
 
     def counts(self) -> dict:
-        merged: dict = {}
+        answers = call_all(
+            {name: (getattr(self, name), "counts") for name in SERVICES}, self.config.timeout
+        )
+        merged: dict = {key: None for name in SERVICES for key in COUNTED[name]}
+        down = []
         for name in SERVICES:
-            merged.update(self._rpc(name, "counts"))
-        return merged
+            answer = answers[name]
+            if isinstance(answer, dict):
+                merged.update(answer)
+                continue
+            down.append(name)
+            if not isinstance(answer, (Unavailable, UnknownService)):  # broken, not down
+                log.error("%s.counts failed: %r", name, answer)
+        return {**merged, "down": down}
