@@ -1,8 +1,9 @@
-"""End-to-end benchmark of a local stack: need -> email latency at a fixed rate, gateway
-GET throughput, and the raw ceilings of the storage and the broker measured in the same
-run. Prints a table; never a test.
+"""End-to-end benchmark of a local stack: need -> email latency at a fixed rate, needs
+matched and emailed per second with 1 and 2 matching workers (needs posted through the
+gateway as fast as 8 clients can), gateway GET throughput, and the raw ceilings of the
+storage and the broker measured in the same run. Prints a table; never a test.
 
-    .venv/bin/python bench/e2e.py [--rate 20] [--seconds 10]
+    .venv/bin/python bench/e2e.py [--rate 20] [--seconds 10] [--burst 300]
 """
 
 import argparse
@@ -46,17 +47,15 @@ def read_mail(path: Path) -> tuple[str, str]:
     return str(msg["Subject"] or ""), str(msg["To"].addresses[0].addr_spec if msg["To"] else "")
 
 
-def need_to_email(url: str, mail_dir: Path, rate: float, seconds: float) -> list[float]:
-    """Post needs at `rate`/s; the time from each POST to the email about that very need.
-
-    Each need has its own title (`bench <run> <n>`), which the email's subject carries, and
-    the bench organisation its own address: an email is paired with its need by both, so
-    the organisation's own verification mail, a lost or a late one shifts nothing.
-    """
-    run = uuid.uuid4().hex[:6]
-    recipient = f"bench-{run}@example.org"
+def coordinator() -> requests.Session:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {issue_token(SECRET, 'coordinator')}"
+    return session
+
+
+def bench_organisation(url: str, run: str, recipient: str) -> None:
+    """A verified organisation at `recipient` with an offer no bench can exhaust."""
+    session = coordinator()
     org = session.post(
         f"{url}/api/organisations",
         json={
@@ -77,6 +76,19 @@ def need_to_email(url: str, mail_dir: Path, rate: float, seconds: float) -> list
             "regions": ["riga"],
         },
     ).raise_for_status()
+
+
+def need_to_email(url: str, mail_dir: Path, rate: float, seconds: float) -> list[float]:
+    """Post needs at `rate`/s; the time from each POST to the email about that very need.
+
+    Each need has its own title (`bench <run> <n>`), which the email's subject carries, and
+    the bench organisation its own address: an email is paired with its need by both, so
+    the organisation's own verification mail, a lost or a late one shifts nothing.
+    """
+    run = uuid.uuid4().hex[:6]
+    recipient = f"bench-{run}@example.org"
+    bench_organisation(url, run, recipient)
+    session = coordinator()
     title = re.compile(rf"\bbench {run} (\d+) \(")
     sent: dict[int, float] = {}
     began = time.perf_counter()
@@ -107,6 +119,81 @@ def need_to_email(url: str, mail_dir: Path, rate: float, seconds: float) -> list
                 arrivals.setdefault(n, os.stat(path).st_mtime_ns / 1e9 - offset)
         time.sleep(0.05)
     return [(arrivals[n] - sent[n]) * 1000 for n in sorted(arrivals)]
+
+
+def mails_to(mail_dir: Path, recipient: str, seen: dict[Path, str]) -> int:
+    """How many emails in `mail_dir` went to `recipient` (reading each file once)."""
+    for path in mail_dir.glob("*.eml"):
+        if path not in seen:
+            seen[path] = read_mail(path)[1]
+    return sum(1 for to in seen.values() if to == recipient)
+
+
+def burst_throughput(workers: int, needs: int, var: Path) -> tuple[float, float]:
+    """Needs matched, and emailed, per second end to end by a stack with `workers` matching
+    processes: `needs` posted through the gateway by 8 clients at once, timed from the
+    first post to the last proposal stored (and the last email received)."""
+    amqp, drop = make_vhost()
+    mongo, nx = start_nx(var / "nx")
+    port, smtp_port = free_port(), free_port()
+    stack = Stack(stack_env(amqp, mongo, port), var, workers={"matching": workers})
+    try:
+        stack.start_smtp(smtp_port)
+        stack.start_services()
+        stack.wait_healthy(120)
+        url = stack.env["PUBLIC_URL"]
+        run = uuid.uuid4().hex[:6]
+        recipient = f"burst-{run}@example.org"
+        bench_organisation(url, run, recipient)
+        seen: dict[Path, str] = {}
+        waited = time.perf_counter() + 60
+        while mails_to(stack.mail_dir, recipient, seen) < 1:  # its verification mail
+            if time.perf_counter() > waited:
+                raise RuntimeError("the organisation's verification email never came")
+            time.sleep(0.1)
+        matches = MongoClient(mongo).tilts_matching.matches
+
+        def post(part: range) -> None:
+            session = coordinator()
+            for n in part:
+                session.post(
+                    f"{url}/api/needs",
+                    json={"domain": "social", "title": f"burst {run} {n}", "region": "riga"},
+                ).raise_for_status()
+
+        clients = [threading.Thread(target=post, args=(range(k, needs, 8),)) for k in range(8)]
+        began = time.perf_counter()
+        for client in clients:
+            client.start()
+        matched = mailed = None
+        deadline = began + 600
+        while (matched is None or mailed is None) and time.perf_counter() < deadline:
+            if matched is None and matches.count_documents({}) >= needs:
+                matched = time.perf_counter() - began
+            if mailed is None and mails_to(stack.mail_dir, recipient, seen) >= needs + 1:
+                mailed = time.perf_counter() - began
+            time.sleep(0.05)
+        for client in clients:
+            client.join()
+        if matched is None or mailed is None:
+            raise RuntimeError(f"{workers} worker(s): not every need was matched and mailed")
+        return needs / matched, needs / mailed
+    finally:
+        stack.stop()
+        nx.terminate()
+        drop()
+
+
+def stack_env(amqp: str, mongo: str, port: int) -> dict:
+    return {
+        **os.environ,
+        **from_env({}),
+        "AMQP_URI": amqp,
+        "MONGO_URI": mongo,
+        "HTTP_PORT": str(port),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "AUTH_SECRET": SECRET,
+    }
 
 
 def get_throughput(url: str, seconds: float = 5, threads: int = 8) -> float:
@@ -160,21 +247,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--burst", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp)
         amqp, drop = make_vhost()
         mongo, nx = start_nx(var / "nx")
         port, smtp_port = free_port(), free_port()
-        env = {
-            **os.environ,
-            **from_env({}),
-            "AMQP_URI": amqp,
-            "MONGO_URI": mongo,
-            "HTTP_PORT": str(port),
-            "PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "AUTH_SECRET": SECRET,
-        }
+        env = stack_env(amqp, mongo, port)
         stack = Stack(env, var)
         try:
             stack.start_smtp(smtp_port)
@@ -189,11 +269,17 @@ def main() -> None:
             stack.stop()
             nx.terminate()
             drop()
+        bursts = {w: burst_throughput(w, args.burst, var / f"burst-{w}") for w in (1, 2)}
     rows = [
         (f"need -> email p50 ms at {args.rate:g} needs/s", statistics.median(latencies)),
         (f"need -> email p95 ms at {args.rate:g} needs/s", percentile(latencies, 95)),
         (f"need -> email p99 ms at {args.rate:g} needs/s", percentile(latencies, 99)),
         ("emails received / needs posted", len(latencies) / (args.rate * args.seconds)),
+        *(
+            (f"needs {what}/s end to end, {w} matching worker{'s' * (w > 1)}", rates[i])
+            for w, rates in bursts.items()
+            for i, what in enumerate(("matched", "emailed"))
+        ),
         ("gateway GET /api/offers per s (8 clients)", gets),
         ("raw storage insert+find per s (NX-27017)", storage),
         ("raw broker publish+consume msgs per s", broker),
