@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 from stack import free_port, wait_for_port  # noqa: E402
-from testbed import make_vhost, start_nx  # noqa: E402
+from testbed import NoManagementAPI, make_vhost, start_nx  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +97,16 @@ def smtp_sink(tmp_path_factory):
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Without RabbitMQ's management API no test over the broker can run: stop at the
+    first one with the line saying how to enable it, not a traceback per test."""
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(NoManagementAPI):
+        pytest.exit(str(call.excinfo.value), returncode=1)
+    return report
 
 
 @pytest.fixture(scope="session")

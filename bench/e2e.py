@@ -27,7 +27,7 @@ import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 from stack import Stack, free_port  # noqa: E402
-from testbed import make_vhost, start_nx  # noqa: E402
+from testbed import make_vhost, require_management_api, start_nx  # noqa: E402
 
 from tilts_contracts.settings import from_env  # noqa: E402
 from tilts_contracts.tokens import issue_token  # noqa: E402
@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--burst", type=int, default=300)
     args = parser.parse_args()
+    require_management_api()
     with tempfile.TemporaryDirectory() as tmp:
         var = Path(tmp)
         amqp, drop = make_vhost()

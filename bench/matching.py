@@ -30,7 +30,7 @@ from nameko.standalone.events import event_dispatcher  # noqa: E402
 from nameko.testing.services import worker_factory  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 from stack import Stack  # noqa: E402
-from testbed import make_vhost, start_nx  # noqa: E402
+from testbed import make_vhost, require_management_api, start_nx  # noqa: E402
 
 from matching import domain  # noqa: E402
 from matching.service import MatchingService  # noqa: E402
@@ -233,6 +233,7 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000)
     parser.add_argument("--needs", type=int, default=300)
     args = parser.parse_args()
+    require_management_api()
     with tempfile.TemporaryDirectory() as tmp:
         mongo, nx = start_nx(Path(tmp) / "nx")
         try:

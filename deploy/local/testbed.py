@@ -10,6 +10,19 @@ import requests
 from stack import free_port, wait_for_port
 
 RABBIT_API = "http://guest:guest@127.0.0.1:15672/api"
+NO_MANAGEMENT_API = (
+    "RabbitMQ's management API does not answer on 127.0.0.1:15672 (each test run and "
+    "benchmark makes a throw-away vhost through it): enable it with "
+    "`rabbitmq-plugins enable rabbitmq_management`, and start RabbitMQ with "
+    "`rabbitmq-server -detached` if it is not running"
+)
+
+
+class NoManagementAPI(RuntimeError):
+    """RabbitMQ's management plugin is off (or RabbitMQ is): one line says how to fix it."""
+
+    def __init__(self):
+        super().__init__(NO_MANAGEMENT_API)
 
 
 def start_nx(var: Path) -> tuple[str, subprocess.Popen]:
@@ -35,10 +48,22 @@ def start_nx(var: Path) -> tuple[str, subprocess.Popen]:
     return f"mongodb://127.0.0.1:{port}/", proc
 
 
+def require_management_api() -> None:
+    """Exit with the one line saying how to enable the management API if it is off:
+    a benchmark checks before it spends minutes filling a database."""
+    try:
+        requests.get(f"{RABBIT_API}/overview", timeout=10)
+    except requests.ConnectionError:
+        raise SystemExit(NO_MANAGEMENT_API) from None
+
+
 def make_vhost():
     """A throw-away RabbitMQ vhost: its AMQP URI and a function that deletes it."""
     name = quote(f"tilts-test-{uuid.uuid4().hex[:8]}", safe="")
-    requests.put(f"{RABBIT_API}/vhosts/{name}", timeout=10).raise_for_status()
+    try:
+        requests.put(f"{RABBIT_API}/vhosts/{name}", timeout=10).raise_for_status()
+    except requests.ConnectionError as exc:
+        raise NoManagementAPI() from exc
     requests.put(
         f"{RABBIT_API}/permissions/{name}/guest",
         json={"configure": ".*", "write": ".*", "read": ".*"},

@@ -80,11 +80,19 @@ def response_for(exc: BaseException) -> Response:
         return rv
     if isinstance(exc, (UnknownService, eventlet.Timeout)):
         return error_response(503, "unavailable", "a backend service did not answer in time")
-    if isinstance(exc, RemoteError):
+    if isinstance(exc, RemoteError):  # one not raised through call(): logged as it came
         log.error("backend error: %s", exc)
     else:
         log.exception("unexpected error", exc_info=exc)
     return error_response(500, "internal", "something went wrong on our side")
+
+
+class BackendFailed(TiltsError):
+    """A backend raised something that is not a domain error (a bug, not bad input):
+    a 500 in the error shape, which the HTML pages answer with a page of their own."""
+
+    code = "internal"
+    status = 500
 
 
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -245,6 +253,11 @@ def call(proxy, method: str, *args, timeout: float, **kwargs):
     except UnknownService as exc:
         raise Unavailable(
             f"{proxy.service_name} is not running", {"service": proxy.service_name}
+        ) from exc
+    except RemoteError as exc:
+        log.error("backend error from %s.%s: %s", proxy.service_name, method, exc)
+        raise BackendFailed(
+            "something went wrong on our side", {"service": proxy.service_name}
         ) from exc
 
 

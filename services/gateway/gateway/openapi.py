@@ -16,6 +16,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from tilts_contracts import api
 
 from .http import Route
+from .routes import matches, needs, offers, organisations
 
 PUBLIC = ()
 STAFF = ("admin", "coordinator")
@@ -227,6 +228,24 @@ def schema_name(schema) -> str:
     return name + "Patch" if getattr(schema, "partial", False) is True else name
 
 
+# list handler -> (the filters it checks, its cursor's shape): a vocabulary is an enum
+# in the document, an id or cursor shape a pattern, so clients see what a 400 refuses
+LIST_RULES = {
+    "list_organisations": (organisations.FILTERS, organisations.CURSOR),
+    "list_offers": (offers.FILTERS, offers.CURSOR),
+    "list_needs": (needs.FILTERS, needs.CURSOR),
+    "list_matches": (matches.FILTERS, matches.CURSOR),
+}
+
+
+def _query_schema(allowed) -> dict:
+    if allowed is None:
+        return {"type": "string"}
+    if isinstance(allowed, re.Pattern):
+        return {"type": "string", "pattern": f"^{allowed.pattern}$"}
+    return {"type": "string", "enum": sorted(allowed)}
+
+
 @cache
 def document(service_cls, server_url: str = "/") -> dict:
     spec = APISpec(
@@ -249,6 +268,7 @@ def document(service_cls, server_url: str = "/") -> dict:
     for verb, url, name, doc in routes(service_cls):
         tag, who, body, (status, answer), query = DOCS[name]
         path, params = _path(url)
+        filters, cursor = LIST_RULES.get(name, ({}, None))
         operation: dict = {
             "operationId": f"{name}_{verb.lower()}"
             if verb != "GET" or name == "digest_off"
@@ -257,7 +277,12 @@ def document(service_cls, server_url: str = "/") -> dict:
             "summary": (doc.strip().splitlines() or [name.replace("_", " ")])[0],
             "parameters": params
             + [
-                {"name": q, "in": "query", "required": False, "schema": {"type": "string"}}
+                {
+                    "name": q,
+                    "in": "query",
+                    "required": False,
+                    "schema": _query_schema(filters.get(q)),
+                }
                 for q in query
             ],
             "responses": {},
@@ -270,7 +295,12 @@ def document(service_cls, server_url: str = "/") -> dict:
                     "required": False,
                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
                 },
-                {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": False,
+                    "schema": _query_schema(cursor),
+                },
             ]
         if who:
             operation["security"] = [{"bearer": []}]

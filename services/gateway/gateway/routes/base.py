@@ -65,13 +65,19 @@ def list_args(
     return {k: args[k] for k in filters if args.get(k)}, int(limit), cursor
 
 
-def checked_filters(filters: dict, known: dict[str, Collection[str]]) -> dict:
-    """Unknown filter values are a 400 naming the filter, not an empty list."""
-    problems = {
-        key: [f"unknown {key} {filters[key][:40]!r}; one of {', '.join(sorted(known[key]))}"]
-        for key in known
-        if key in filters and filters[key] not in known[key]
-    }
+def checked_filters(filters: dict, known: dict[str, Collection[str] | re.Pattern]) -> dict:
+    """Unknown filter values are a 400 naming the filter, not an empty list: a value
+    outside its vocabulary, or an id filter (a pattern) that is no id of this API."""
+    problems = {}
+    for key, allowed in known.items():
+        value = filters.get(key)
+        if value is None:
+            continue
+        if isinstance(allowed, re.Pattern):
+            if not allowed.fullmatch(value):
+                problems[key] = [f"{value[:40]!r} is not an id of this API"]
+        elif value not in allowed:
+            problems[key] = [f"unknown {key} {value[:40]!r}; one of {', '.join(sorted(allowed))}"]
     if problems:
         raise Invalid(f"invalid filters: {', '.join(sorted(problems))}", problems)
     return filters

@@ -4,8 +4,12 @@ from ..http import json_response, route
 from .base import Routes, checked_filters, checked_id, id_cursor, list_args
 
 MATCH_STATUSES = ("proposed", "accepted", "declined", "expired", "fulfilled", "cancelled")
-FILTERS = {"status": MATCH_STATUSES}
 CURSOR = id_cursor("mat")
+FILTERS = {
+    "status": MATCH_STATUSES,
+    "need_id": id_cursor("need"),
+    "organisation_id": id_cursor("org"),
+}
 
 
 class MatchRoutes(Routes):

@@ -9,7 +9,7 @@ from tilts_contracts.tokens import LinkExpired, LinkInvalid, read_unsubscribe_li
 
 from .. import pages
 from ..http import json_response, read_json, route
-from .base import NOTE_CURSOR, Routes, checked_id, id_cursor, list_args
+from .base import NOTE_CURSOR, Routes, checked_filters, checked_id, id_cursor, list_args
 
 NOTE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
 
@@ -36,6 +36,7 @@ class NotificationRoutes(Routes):
         filters, limit, cursor = list_args(
             request, ("status", "recipient", "template", "organisation_id"), NOTE_CURSOR
         )
+        checked_filters(filters, {"organisation_id": id_cursor("org")})
         return json_response(self._rpc("notify", "list_notifications", filters, limit, cursor))
 
     @route("POST", "/api/notifications/<note_id>/resend")

@@ -20,6 +20,7 @@ FILTERS = {
     "domain": taxonomy.DOMAINS,
     "region": taxonomy.OFFER_REGIONS,
     "status": OFFER_STATUSES,
+    "organisation_id": id_cursor("org"),
 }
 CURSOR = id_cursor("off")
 

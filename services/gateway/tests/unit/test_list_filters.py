@@ -40,6 +40,11 @@ def gateway():
         ("list_needs", "pledges", "region=nationwide", "region"),
         ("list_organisations", "registry", "domain=mars", "domain"),
         ("list_matches", "matching", "status=bogus", "status"),
+        ("list_matches", "matching", "need_id=42", "need_id"),
+        ("list_matches", "matching", "need_id=off_0190a1b2c3d4e5f6a7b8c9d0", "need_id"),
+        ("list_matches", "matching", "organisation_id=Red%20Cross", "organisation_id"),
+        ("list_offers", "pledges", "organisation_id=org_", "organisation_id"),
+        ("list_notifications", "notify", "organisation_id=need_0190a1b2c3d4e5", "organisation_id"),
     ],
 )
 def test_an_unknown_filter_value_is_invalid_naming_the_filter(
@@ -73,6 +78,14 @@ def test_every_match_status_reaches_the_backend(gateway, status):
     rpc.return_value.result.return_value = {"items": [], "next": None}
     assert gateway.list_matches(get("/", f"status={status}")).status_code == 200
     assert rpc.call_args.args[0] == {"status": status}
+
+
+def test_match_filters_by_need_and_organisation_reach_the_backend(gateway):
+    rpc = gateway.matching.list_matches.call_async
+    rpc.return_value.result.return_value = {"items": [], "next": None}
+    query = "need_id=need_0190a1b2c3d4e5f6a7b8c9d0&organisation_id=org_0190a1b2c3d4e5f6a7"
+    assert gateway.list_matches(get("/", query)).status_code == 200
+    assert rpc.call_args.args[0] == dict(pair.split("=") for pair in query.split("&"))
 
 
 def test_every_bad_filter_is_named_at_once():

@@ -6,12 +6,13 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway import pages
+from gateway.http import BackendFailed, response_for
 from gateway.service import GatewayService
 from tilts_contracts.clock import utcnow
 from tilts_contracts.errors import Unavailable
@@ -93,3 +94,37 @@ def test_the_digest_opt_out_with_notify_down_is_a_page(gateway):
     down(gateway, "notify", "digest_off")
     reply = gateway.digest_off(request(f"/notifications/digest-off/{token}", "POST", "lv"), token)
     assert "Jūsu saite joprojām ir derīga" in html(reply, 503, "lv")
+
+
+def failing(gateway, service: str, method: str) -> None:
+    """The backend answers with an error that is not a domain error: a bug there."""
+    proxy = getattr(gateway, service)
+    proxy.service_name = service
+    reply = getattr(proxy, method).call_async.return_value
+    reply.result.side_effect = RemoteError("KeyError", "'grid'")
+
+
+@pytest.mark.parametrize(
+    "route, path, method",
+    [
+        ("wall", "/wall", "resource_wall"),
+        ("dashboard", "/dashboard", "dashboard"),
+        ("commitments", "/commitments", "commitments"),
+    ],
+)
+def test_a_backend_bug_behind_a_page_is_a_page_not_json(gateway, route, path, method):
+    failing(gateway, "pledges", method)
+    text = html(getattr(gateway, route)(request(path, language="lv")), 500, "lv")
+    assert "Tilts nevarēja parādīt šo lapu." in text
+    assert "KeyError" not in text  # what broke is for the log, not the reader
+
+
+def test_a_backend_bug_behind_the_api_is_a_500_in_the_error_shape(gateway):
+    failing(gateway, "pledges", "commitments")
+    with pytest.raises(BackendFailed) as caught:
+        gateway.commitments(request("/commitments", query_string="format=json"))
+    reply = response_for(caught.value)
+    assert reply.status_code == 500
+    assert reply.json["error"]["code"] == "internal"
+    assert reply.json["error"]["details"] == {"service": "pledges"}
+    assert "KeyError" not in reply.get_data(as_text=True)
