@@ -202,6 +202,21 @@ def wants_digest(
     return next_digest(now, digest_hour) <= start + (respond_by - start) / 2
 
 
+def gap_alert_waits(
+    delivery: str | None, urgency: str, needed_by: str | None, now: datetime, digest_hour: int
+) -> bool:
+    """Hold a gap alert for a coordinator's daily digest only if they chose the digest,
+    the need is not urgent (critical and high go at once, as requests to organisations
+    do), and the digest goes out before the day the help is needed: a gap first read
+    about on that day, or after it, comes too late to close."""
+    if delivery != "digest" or urgency in IMMEDIATE_URGENCIES:
+        return False
+    if not needed_by:
+        return True
+    digest_day_local = next_digest(now, digest_hour).astimezone(RIGA).date()
+    return digest_day_local < date.fromisoformat(needed_by[:10])
+
+
 def why_chosen(breakdown: dict, regions_match: bool, languages_asked: bool = True) -> list[str]:
     """The parts of a score worth saying in words, strongest reasons first; a language
     is a reason only when the need named one (else every offer scores it full)."""

@@ -242,7 +242,13 @@ class NotifyService(messaging.Operable):  # via the module: `nameko run` serves 
                 "subscriber": {k: sub.get(k) for k in ("name", "language")},
                 "public_url": self.postman.public_url,
             }
-            digest = sub.get("delivery") == "digest"
+            digest = domain.gap_alert_waits(
+                sub.get("delivery"),
+                need.get("urgency", "normal"),
+                need.get("needed_by"),
+                utcnow(),
+                self.postman.digest_hour,
+            )
             self._queue(
                 f"{env['event_id']}.need_unmatched.{sub['_id']}",
                 {"email": sub["email"], "preferred_language": sub.get("language")},

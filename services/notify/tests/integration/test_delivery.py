@@ -587,6 +587,16 @@ def test_a_coordinator_can_take_gap_alerts_as_a_daily_digest_and_switch_back(
     assert f"http://tilts.test/api/needs/{need['id']}" in text
     assert "/notifications/digest-off/" in digest["List-Unsubscribe"]
 
+    # a critical gap, and one needed before the next digest, are told at once
+    today = datetime.now(UTC).date().isoformat()
+    for count, change in enumerate(({"urgency": "critical"}, {"needed_by": today}), start=2):
+        urgent = {**match_payload(follower)["need"], **change}
+        env = envelope("need_unmatched", {"need": urgent, "covered": 0, "reason": "no candidate"})
+        publish(notify, dispatch_event, "matching", env, "on_need_unmatched")
+        alert = smtp_sink.wait_for(follower, count=count)[-1]
+        assert alert["Subject"].startswith("Robs: nav, kas palīdz")  # a single alert
+        assert not alert["List-Unsubscribe"]
+
     with entrypoint_hook(notify, "digest_off") as digest_off:
         digest_off(sub["id"])  # what the digest's one-click link does
     with entrypoint_hook(notify, "list_subscriptions") as listing:

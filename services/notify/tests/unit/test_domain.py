@@ -122,6 +122,22 @@ def test_a_request_is_held_only_if_its_digest_goes_before_its_reminder():
     assert domain.wants_digest(digest, "normal", early + timedelta(hours=4), early, 7, early)
 
 
+def test_a_gap_alert_waits_for_the_digest_only_when_it_is_not_urgent_nor_due_first():
+    """NOW is 2026-11-24 12:00 UTC; the next digest goes tomorrow, 25 November, 07:00
+    in Riga."""
+    waits = domain.gap_alert_waits
+    assert waits("digest", "normal", "2026-11-27", NOW, 7)
+    assert waits("digest", "low", None, NOW, 7)  # no day named: the digest is in time
+    assert not waits("digest", "critical", "2026-11-27", NOW, 7)
+    assert not waits("digest", "high", None, NOW, 7)
+    assert not waits("immediate", "low", "2026-11-27", NOW, 7)
+    assert not waits(None, "low", "2026-11-27", NOW, 7)
+    # needed the day the digest goes, or sooner: the coordinator hears now
+    assert not waits("digest", "normal", "2026-11-25", NOW, 7)
+    assert not waits("digest", "low", "2026-11-24", NOW, 7)
+    assert waits("digest", "normal", "2026-11-26", NOW, 7)
+
+
 def test_a_reminder_is_half_way_to_the_deadline():
     assert domain.reminder_at("2026-11-24T12:00:00Z", "2026-11-25T12:00:00Z") == (
         "2026-11-25T00:00:00Z"
