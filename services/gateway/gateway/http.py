@@ -80,10 +80,7 @@ def response_for(exc: BaseException) -> Response:
         return rv
     if isinstance(exc, (UnknownService, eventlet.Timeout)):
         return error_response(503, "unavailable", "a backend service did not answer in time")
-    if isinstance(exc, RemoteError):  # one not raised through call(): logged as it came
-        log.error("backend error: %s", exc)
-    else:
-        log.exception("unexpected error", exc_info=exc)
+    log.exception("unexpected error", exc_info=exc)  # backend bugs come as BackendFailed
     return error_response(500, "internal", "something went wrong on our side")
 
 

@@ -16,7 +16,8 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from tilts_contracts import api
 
 from .http import Route
-from .routes import matches, needs, offers, organisations
+from .routes import admin, matches, needs, notifications, offers, organisations
+from .routes.base import NOTE_CURSOR
 
 PUBLIC = ()
 STAFF = ("admin", "coordinator")
@@ -235,6 +236,9 @@ LIST_RULES = {
     "list_offers": (offers.FILTERS, offers.CURSOR),
     "list_needs": (needs.FILTERS, needs.CURSOR),
     "list_matches": (matches.FILTERS, matches.CURSOR),
+    "list_notifications": (notifications.FILTERS, NOTE_CURSOR),
+    "list_subscriptions": ({}, notifications.SUB_CURSOR),
+    "parked_events": ({}, admin.PARKED_CURSOR),
 }
 
 

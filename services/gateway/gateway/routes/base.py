@@ -44,7 +44,8 @@ def checked_id(value: str, what: str = "id") -> str:
 
 
 def id_cursor(prefix: str) -> re.Pattern:
-    """The cursor of a list in id order: the last id shown, such as `need_<hex>`."""
+    """The shape of an id this API gives out, such as `need_<hex>`: the cursor of a list
+    in id order (the last id shown), and what an id filter (`?need_id=`) must look like."""
     return re.compile(rf"{prefix}_[0-9a-f]{{12,40}}")
 
 

@@ -12,6 +12,8 @@ from ..http import json_response, read_json, route
 from .base import NOTE_CURSOR, Routes, checked_filters, checked_id, id_cursor, list_args
 
 NOTE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
+FILTERS = {"organisation_id": id_cursor("org")}  # status and template: notify checks them
+SUB_CURSOR = id_cursor("sub")
 
 DIGEST_OFF = {
     "lv": {
@@ -36,7 +38,7 @@ class NotificationRoutes(Routes):
         filters, limit, cursor = list_args(
             request, ("status", "recipient", "template", "organisation_id"), NOTE_CURSOR
         )
-        checked_filters(filters, {"organisation_id": id_cursor("org")})
+        checked_filters(filters, FILTERS)
         return json_response(self._rpc("notify", "list_notifications", filters, limit, cursor))
 
     @route("POST", "/api/notifications/<note_id>/resend")
@@ -60,7 +62,7 @@ class NotificationRoutes(Routes):
     @route("GET", "/api/subscriptions")
     def list_subscriptions(self, request):
         self._caller(request, "admin", "coordinator")
-        _, limit, cursor = list_args(request, (), id_cursor("sub"))
+        _, limit, cursor = list_args(request, (), SUB_CURSOR)
         return json_response(self._rpc("notify", "list_subscriptions", limit, cursor))
 
     @route("POST", "/api/subscriptions")

@@ -17,8 +17,9 @@ def test_every_list_endpoint_documents_limit_and_cursor():
     assert ("/api/subscriptions", "list_subscriptions") in lists
     for url, name in lists:
         path = PARAM.sub(lambda m: "{" + m.group(3) + "}", url)
-        params = {p["name"] for p in spec["paths"][path]["get"].get("parameters", [])}
-        assert {"limit", "cursor"} <= params, name
+        params = {p["name"]: p for p in spec["paths"][path]["get"].get("parameters", [])}
+        assert {"limit", "cursor"} <= set(params), name
+        assert "pattern" in params["cursor"]["schema"], name  # the shape a 400 refuses
 
 
 def _query(spec, path: str) -> dict:
