@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-PACKAGES := contracts services/registry services/pledges services/matching services/notify services/gateway
+PACKAGES := contracts runtime services/registry services/pledges services/matching services/notify services/gateway
 
 .PHONY: run test unit e2e test-faults bench lint fmt venv clean lock
 
@@ -17,14 +17,15 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt $(addsuffix /pyp
 		$(addprefix -e ,$(PACKAGES))
 	touch $(STAMP)
 
+# supervised: a process that dies is started again; Ctrl-C (or SIGTERM, SIGHUP) stops all
 run: $(STAMP)
-	$(PY) deploy/local/stack.py
+	@$(PY) deploy/local/run.py
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=20
 
 unit: $(STAMP)
-	$(PY) -m pytest -m "not integration" contracts services
+	$(PY) -m pytest -m "not integration" contracts runtime services
 
 e2e: $(STAMP)
 	$(PY) -m pytest tests
@@ -36,6 +37,7 @@ test-faults: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/matching.py
 	$(PY) bench/e2e.py
+	$(PY) bench/privacy.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

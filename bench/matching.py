@@ -32,7 +32,7 @@ from pymongo import MongoClient  # noqa: E402
 from stack import Stack  # noqa: E402
 from testbed import make_vhost, require_management_api, start_nx  # noqa: E402
 
-from matching import domain  # noqa: E402
+from matching import rules  # noqa: E402
 from matching.service import MatchingService  # noqa: E402
 from matching.storage import MatchingStore, with_open_ends  # noqa: E402
 from tilts_contracts.clock import utcnow  # noqa: E402
@@ -108,7 +108,7 @@ def candidate_latency(
         n = need(rng)
         began = time.perf_counter()
         found = store.candidate_slots(n, today.isoformat())
-        domain.rank(found, n, n["quantity"], {}, set(), today)
+        rules.rank(found, n, n["quantity"], {}, set(), today)
         timings.append((time.perf_counter() - began) * 1000)
     return median_p95(timings)
 
@@ -118,8 +118,8 @@ def whole_path_latency(
 ) -> tuple[float, float, float]:
     """Median and p95 milliseconds of MatchingService.on_need_posted per need, as a worker
     runs it with only the dispatcher mocked, and the share of the needs fully covered."""
-    clock = SimpleNamespace(movable=False, respond_hours=domain.DEFAULT_RESPOND_HOURS)
-    service = worker_factory(MatchingService, store=store, clock=clock)
+    clock = SimpleNamespace(respond_hours=rules.DEFAULT_RESPOND_HOURS)
+    service = worker_factory(MatchingService, store=store, clock=clock, clock_movable=False)
     timings, ids = [], []
     for _ in range(samples):
         n = need(rng)
@@ -145,6 +145,26 @@ def whole_path_latency(
     return *median_p95(timings), covered
 
 
+def organisation_and_offers(send) -> None:
+    """A verified organisation with 20 big offers in social/riga, as events."""
+    org = {"id": "org_000000000001", "name": "bench", "email": "b@ex.org"}
+    org.update(status="verified", revision=2)
+    send("registry", "organisation_verified", envelope("organisation_verified", org))
+    for i in range(20):
+        offer = {"id": f"off_{i:012x}", "organisation_id": org["id"], "domain": "social"}
+        offer.update(title="o", capacity=10_000, remaining=10_000, regions=["riga"])
+        offer.update(languages=[], status="active", public=True, revision=1)
+        send("pledges", "offer_pledged", envelope("offer_pledged", offer))
+
+
+def post_needs(send, needs: int) -> None:
+    for _ in range(needs):
+        need = {"id": f"need_{uuid.uuid4().hex[:20]}", "domain": "social", "title": "n"}
+        need.update(region="riga", languages=[], quantity=1, urgency="normal")
+        need.update(status="open", revision=1)
+        send("pledges", "need_posted", envelope("need_posted", need))
+
+
 def throughput(workers: int, needs: int, tmp: Path) -> float:
     """Needs matched per second by `workers` matching processes, events in, proposals out."""
     amqp, drop = make_vhost()
@@ -158,63 +178,11 @@ def throughput(workers: int, needs: int, tmp: Path) -> float:
         stack.start_services(("matching",))
         time.sleep(4)
         send = event_dispatcher({"AMQP_URI": amqp})
-        send(
-            "registry",
-            "organisation_verified",
-            envelope(
-                "organisation_verified",
-                {
-                    "id": "org_000000000001",
-                    "name": "bench",
-                    "email": "b@ex.org",
-                    "status": "verified",
-                    "revision": 2,
-                },
-            ),
-        )
-        for i in range(20):
-            send(
-                "pledges",
-                "offer_pledged",
-                envelope(
-                    "offer_pledged",
-                    {
-                        "id": f"off_{i:012x}",
-                        "organisation_id": "org_000000000001",
-                        "domain": "social",
-                        "title": "o",
-                        "capacity": 10_000,
-                        "remaining": 10_000,
-                        "regions": ["riga"],
-                        "languages": [],
-                        "status": "active",
-                        "public": True,
-                        "revision": 1,
-                    },
-                ),
-            )
+        organisation_and_offers(send)
         time.sleep(2)
         db = MongoClient(mongo).tilts_matching
         began = time.perf_counter()
-        for _ in range(needs):
-            send(
-                "pledges",
-                "need_posted",
-                envelope(
-                    "need_posted",
-                    {
-                        "id": f"need_{uuid.uuid4().hex[:20]}",
-                        "domain": "social",
-                        "title": "n",
-                        "region": "riga",
-                        "languages": [],
-                        "quantity": 1,
-                        "urgency": "normal",
-                        "status": "open",
-                        "revision": 1,
-                    },
-                ),
-            )
+        post_needs(send, needs)
         while db.matches.count_documents({}) < needs:
             if time.perf_counter() - began > 600:
                 raise RuntimeError("matching did not keep up within 10 minutes")
@@ -226,30 +194,25 @@ def throughput(workers: int, needs: int, tmp: Path) -> float:
         drop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", type=int, default=1_000)
-    parser.add_argument("--mid", type=int, default=10_000)
-    parser.add_argument("--big", type=int, default=100_000)
-    parser.add_argument("--needs", type=int, default=300)
-    args = parser.parse_args()
-    require_management_api()
-    with tempfile.TemporaryDirectory() as tmp:
-        mongo, nx = start_nx(Path(tmp) / "nx")
-        try:
-            latency = {}
-            for size in (args.small, args.mid, args.big):
-                rng = random.Random(size)
-                store, backfill = populate(mongo, size, rng)
-                latency[size] = (
-                    candidate_latency(store, rng),
-                    whole_path_latency(store, rng),
-                    backfill,
-                )
-        finally:
-            nx.terminate()
-        one = throughput(1, args.needs, Path(tmp))
-        two = throughput(2, args.needs, Path(tmp))
+def latencies(args, tmp: str) -> dict:
+    """Per size: (candidates+rank, whole path, slot backfill seconds)."""
+    mongo, nx = start_nx(Path(tmp) / "nx")
+    try:
+        latency = {}
+        for size in (args.small, args.mid, args.big):
+            rng = random.Random(size)
+            store, backfill = populate(mongo, size, rng)
+            latency[size] = (
+                candidate_latency(store, rng),
+                whole_path_latency(store, rng),
+                backfill,
+            )
+        return latency
+    finally:
+        nx.terminate()
+
+
+def table(args, latency: dict, one: float, two: float) -> list[tuple[str, float, int]]:
     (small, small_all, _), (mid, mid_all, _), (big, big_all, backfill) = (
         latency[args.small],
         latency[args.mid],
@@ -271,15 +234,29 @@ def main() -> None:
             (f"whole path (on_need_posted), {size} offers, p95 ms", measured[1], 2),
             (f"whole path, {size} offers, needs fully covered %", measured[2] * 100, 0),
         ]
-    rows += [
+    return rows + [
         ("whole path slowdown big/small (median)", big_all[0] / small_all[0], 2),
         ("whole path slowdown big/small (p95)", big_all[1] / small_all[1], 2),
         ("whole path slowdown big/mid (median)", big_all[0] / mid_all[0], 2),
         ("needs matched/s, 1 worker", one, 1),
         ("needs matched/s, 2 workers", two, 1),
     ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--mid", type=int, default=10_000)
+    parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--needs", type=int, default=300)
+    args = parser.parse_args()
+    require_management_api()
+    with tempfile.TemporaryDirectory() as tmp:
+        latency = latencies(args, tmp)
+        one = throughput(1, args.needs, Path(tmp))
+        two = throughput(2, args.needs, Path(tmp))
     print(f"{'measure':<56}{'value':>12}")
-    for label, value, digits in rows:
+    for label, value, digits in table(args, latency, one, two):
         print(f"{label:<56}{value:>12.{digits}f}")
 
 

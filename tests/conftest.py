@@ -10,11 +10,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 from stack import SERVICES, Stack, free_port  # noqa: E402
-from testbed import make_vhost, start_nx  # noqa: E402
+from testbed import MakeRun, free_ports, make_vhost, start_nx  # noqa: E402
 
 from tilts_contracts import settings  # noqa: E402
 
 SECRET = "e2e-test-secret-at-least-32-bytes-long"
+METRICS_TOKEN = "e2e-metrics-token-0123456789abcdef"
 
 
 def stack_env(amqp_uri: str, mongo_uri: str, mail, port: int, **extra) -> dict:
@@ -26,9 +27,14 @@ def stack_env(amqp_uri: str, mongo_uri: str, mail, port: int, **extra) -> dict:
         "SMTP_HOST": mail.host,
         "SMTP_PORT": str(mail.port),
         "HTTP_PORT": str(port),
+        "HTTP_HOST": "127.0.0.1",  # this machine only, as make run does
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "AUTH_SECRET": SECRET,
         "RPC_TIMEOUT": "10",
+        "METRICS_TOKEN": METRICS_TOKEN,
+        # tests that sign in often say which client they are (X-Forwarded-For), so the
+        # 20 sign-in requests a client may make an hour are not all 127.0.0.1's
+        "TRUSTED_PROXIES": "1",
         **extra,
     }
 
@@ -52,7 +58,8 @@ def start_stack(var: Path, env: dict, mail, services=SERVICES, **kwargs) -> Stac
 def stack(tmp_path_factory, nx_server, smtp_sink, amqp_vhost):
     """The shared stack: fast, but tests must not leave open needs in others' way."""
     env = stack_env(amqp_vhost, nx_server, smtp_sink, free_port())
-    running = start_stack(tmp_path_factory.mktemp("stack"), env, smtp_sink)
+    var = tmp_path_factory.mktemp("stack")
+    running = start_stack(var, env, smtp_sink, metrics_port=free_ports(4))
     yield running
     running.stop()
 
@@ -68,7 +75,9 @@ def own_stack(tmp_path_factory, smtp_sink):
         vhost, drop_vhost = make_vhost()
         mongo, nx = start_nx(var / "nx")
         env = stack_env(vhost, mongo, smtp_sink, free_port(), **extra_env)
-        running = start_stack(var, env, smtp_sink, services, workers=workers)
+        # metrics ports for two workers of each backend
+        ports = free_ports(8)
+        running = start_stack(var, env, smtp_sink, services, workers=workers, metrics_port=ports)
         made.append((running, nx, drop_vhost))
         return running
 
@@ -77,6 +86,24 @@ def own_stack(tmp_path_factory, smtp_sink):
         running.stop()
         nx.terminate()
         nx.wait(10)
+        drop_vhost()
+
+
+@pytest.fixture
+def make_run(tmp_path_factory):
+    """`make_run(**env)`: `make run` itself, supervised, on free ports with its own var/
+    and vhost (not started: call `.start()`). Whatever it leaves behind is killed after."""
+    made = []
+
+    def make(**env):
+        vhost, drop_vhost = make_vhost()
+        run = MakeRun(tmp_path_factory.mktemp("make-run"), {"AMQP_URI": vhost, **env})
+        made.append((run, drop_vhost))
+        return run
+
+    yield make
+    for run, drop_vhost in made:
+        run.kill_leftovers()
         drop_vhost()
 
 

@@ -2,10 +2,8 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import yaml
 
 from tilts_contracts import events, settings, taxonomy, tokens
 from tilts_contracts.errors import Conflict, Unauthenticated
@@ -40,18 +38,14 @@ def test_a_malformed_event_is_refused_with_the_reason(mutate, reason_key):
     assert reason_key in caught.value.reason
 
 
-def test_nameko_yaml_defaults_are_the_settings_defaults():
-    raw = yaml.safe_load((Path(__file__).parents[2] / "deploy" / "nameko.yml").read_text())
-    for key, default in settings.DEFAULTS.items():
-        text = raw[key]
-        assert text == f"${{{key}:{default}}}", key
-
-
 def test_settings_read_the_environment_with_defaults():
-    config = settings.from_env({"SMTP_HOST": "mail.example.lv"})
+    config = settings.from_env({"SMTP_HOST": "mail.example.lv", "MAIL_FROM": ""})
     assert config["SMTP_HOST"] == "mail.example.lv"
     assert config["AMQP_URI"] == settings.DEFAULTS["AMQP_URI"]
+    assert config["MAIL_FROM"] == settings.DEFAULTS["MAIL_FROM"]  # empty means unset
     assert settings.get({"SMTP_PORT": 1025}, "SMTP_PORT") == "1025"
+    assert settings.get({"AUTH_SECRET": ""}, "AUTH_SECRET") == settings.DEFAULTS["AUTH_SECRET"]
+    assert settings.get({"AUTH_SECRET": "~"}, "AUTH_SECRET") == "~"
     assert settings.flag({"SMTP_STARTTLS": True}, "SMTP_STARTTLS") is True
 
 

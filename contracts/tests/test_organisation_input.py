@@ -2,8 +2,9 @@
 
 import pytest
 
-from tilts_contracts import api
 from tilts_contracts.errors import Invalid
+from tilts_contracts.schemas.common import load
+from tilts_contracts.schemas.organisations import OrganisationIn, SuspendIn
 
 BASE = {"name": "Drošā māja", "email": "info@example.org"}
 
@@ -22,18 +23,18 @@ BASE = {"name": "Drošā māja", "email": "info@example.org"}
 )
 def test_names_without_letters_and_control_characters_are_refused_naming_the_field(field, value):
     with pytest.raises(Invalid) as caught:
-        api.load(api.OrganisationIn(), {**BASE, field: value})
+        load(OrganisationIn(), {**BASE, field: value})
     assert list(caught.value.details) == [field]
 
 
 def test_a_name_may_start_with_punctuation():
     for name in ("„Drošā māja”", "<b>Drošā</b>", "(SIA) 3D"):
-        assert api.load(api.OrganisationIn(), {**BASE, "name": name})["name"] == name
+        assert load(OrganisationIn(), {**BASE, "name": name})["name"] == name
 
 
 def test_text_is_trimmed_kept_as_written_and_lists_hold_each_code_once():
-    data = api.load(
-        api.OrganisationIn(),
+    data = load(
+        OrganisationIn(),
         {
             **BASE,
             "name": "  Drošā māja ",
@@ -50,4 +51,4 @@ def test_text_is_trimmed_kept_as_written_and_lists_hold_each_code_once():
 @pytest.mark.parametrize("body", [{"reason": {"x": ["y"]}}, {"reason": "r" * 501}, {"why": "x"}])
 def test_a_suspension_reason_is_short_text(body):
     with pytest.raises(Invalid):
-        api.load(api.SuspendIn(), body)
+        load(SuspendIn(), body)

@@ -3,8 +3,11 @@ line, no control characters, refused at the door with the field named (audit H1)
 
 import pytest
 
-from tilts_contracts import api
 from tilts_contracts.errors import Invalid
+from tilts_contracts.schemas.common import load
+from tilts_contracts.schemas.needs import NeedIn
+from tilts_contracts.schemas.notifications import Subscription
+from tilts_contracts.schemas.offers import OfferIn
 
 NEED = {"domain": "health", "title": "Ārsts bērnam", "region": "riga", "quantity": 1}
 OFFER = {
@@ -20,22 +23,22 @@ OFFER = {
 @pytest.mark.parametrize(
     "schema, body, field",
     [
-        (api.NeedIn, NEED, "title"),
-        (api.NeedIn, NEED, "case_ref"),
-        (api.OfferIn, OFFER, "title"),
-        (api.OfferIn, OFFER, "unit"),
-        (api.Subscription, {"email": "k@example.org", "domains": ["health"]}, "name"),
+        (NeedIn, NEED, "title"),
+        (NeedIn, NEED, "case_ref"),
+        (OfferIn, OFFER, "title"),
+        (OfferIn, OFFER, "unit"),
+        (Subscription, {"email": "k@example.org", "domains": ["health"]}, "name"),
     ],
 )
 def test_a_line_break_in_a_one_line_field_is_refused_naming_it(schema, body, field, breaking):
     with pytest.raises(Invalid) as refused:
-        api.load(schema(), {**body, field: f"Ārsts bērnam{breaking}otrā rindā"})
+        load(schema(), {**body, field: f"Ārsts bērnam{breaking}otrā rindā"})
     assert field in refused.value.details
 
 
 def test_descriptions_keep_their_lines_and_titles_their_letters():
-    need = api.load(
-        api.NeedIn(),
+    need = load(
+        NeedIn(),
         {
             **NEED,
             "title": "  Ģimenes ārsts (ZWJ: 👩\u200d⚕️)  ",
@@ -45,7 +48,7 @@ def test_descriptions_keep_their_lines_and_titles_their_letters():
     assert need["title"] == "Ģimenes ārsts (ZWJ: 👩\u200d⚕️)"
     assert need["description"] == "Divi bērni.\nOtrs."
     with pytest.raises(Invalid):
-        api.load(api.NeedIn(), {**NEED, "description": "a\u202eb"})  # right-to-left override
+        load(NeedIn(), {**NEED, "description": "a\u202eb"})  # right-to-left override
 
 
 ARABIC = "طبيب \u200fأطفال\u200f (Rīga, 2\u061c-3)\u200e ok; ārsta\u00adkonsultācija"
@@ -53,7 +56,7 @@ ARABIC = "طبيب \u200fأطفال\u200f (Rīga, 2\u061c-3)\u200e ok; ārsta\u0
 
 @pytest.mark.parametrize("field", ["title", "description"])
 def test_direction_marks_and_soft_hyphens_of_pasted_text_round_trip(field):
-    need = api.load(api.NeedIn(), {**NEED, field: ARABIC})
+    need = load(NeedIn(), {**NEED, field: ARABIC})
     assert need[field] == ARABIC
 
 
@@ -70,5 +73,5 @@ def test_direction_marks_and_soft_hyphens_of_pasted_text_round_trip(field):
 @pytest.mark.parametrize("field", ["title", "description"])
 def test_bidi_overrides_isolates_and_controls_are_still_refused(field, hidden):
     with pytest.raises(Invalid) as refused:
-        api.load(api.NeedIn(), {**NEED, field: f"Ārsts{hidden} bērnam"})
+        load(NeedIn(), {**NEED, field: f"Ārsts{hidden} bērnam"})
     assert field in refused.value.details

@@ -47,6 +47,31 @@ class RegistrationRepeatedPayload(_Payload):
     at = fields.String()
 
 
+class ChangesRejectedPayload(_Payload):
+    """A coordinator did not accept an organisation's own change of name, email or
+    website: notify tells its (verified) address. Only the fields' names travel, not
+    the values asked for; `reason` is the coordinator's."""
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    preferred_language = fields.String(load_default="lv")
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields", required=True)
+    reason = fields.String(load_default="")
+    updated_at = fields.String()
+
+
+class SigninRequestedPayload(_Payload):
+    """A known address asked to sign in: notify mails it the link. The raw token lives
+    only here and in the email; the registry keeps its hash."""
+
+    email = fields.String(required=True)
+    token = fields.String(required=True)
+    language = fields.String(load_default="lv")
+    kind = fields.String(load_default="organisation")  # organisation | staff
+    expires_at = fields.String(required=True)
+
+
 class OfferPayload(_Payload):
     id = fields.String(required=True)
     revision = fields.Integer(load_default=0)
@@ -67,6 +92,12 @@ class OfferPayload(_Payload):
     # on offer_updated: the owner forced a cut below what is reserved (?force=true), so
     # the proposals over the new capacity are to be cancelled; otherwise none may be
     forced = fields.Boolean(load_default=False)
+    # capacity that renews (weekly | monthly), the start of the period it counts in, and
+    # on a renewal's offer_updated the start of the period it renewed for: matches
+    # fulfilled before that no longer hold any of it
+    renews = fields.String(allow_none=True)
+    period_start = fields.String(allow_none=True)
+    renewed_at = fields.String(allow_none=True)
 
 
 class NeedPayload(_Payload):
@@ -84,6 +115,8 @@ class NeedPayload(_Payload):
     posted_by = fields.String(allow_none=True)  # the coordinator's token `sub`: Reply-To
     status = fields.String(required=True)
     updated_at = fields.String()
+    # retention forgot description and case_ref then: every copy forgets them too
+    text_forgotten_at = fields.String(allow_none=True)
 
 
 class Contact(_Payload):
@@ -109,12 +142,15 @@ class MatchPayload(_Payload):
     created_at = fields.String()
     updated_at = fields.String()
     answered_at = fields.String(allow_none=True)  # when the organisation accepted or declined
+    delivered = fields.Integer(allow_none=True)  # on match_fulfilled: how much was given
     # what matching holds against the offer (proposed, accepted and fulfilled quantities)
     # when this event was written, ordered by offer_revision: the offer's owner derives
     # remaining = capacity - allocated, right whichever capacity edit it has seen
     offer_allocated = fields.Integer(allow_none=True)
     offer_remaining = fields.Integer(allow_none=True)
     offer_revision = fields.Integer(allow_none=True)
+    # the renewal matching had applied to the offer when it counted `offer_allocated`
+    offer_renewed_at = fields.String(allow_none=True)
     need = fields.Nested(NeedPayload, allow_none=True)
     offer = fields.Nested(OfferPayload, allow_none=True)
     organisation = fields.Nested(Contact, allow_none=True)
@@ -142,6 +178,8 @@ EVENTS: dict[str, tuple[str, type[Schema]]] = {
     "organisation_verified": ("registry", OrganisationPayload),
     "organisation_suspended": ("registry", OrganisationPayload),
     "registration_repeated": ("registry", RegistrationRepeatedPayload),
+    "organisation_changes_rejected": ("registry", ChangesRejectedPayload),
+    "signin_requested": ("registry", SigninRequestedPayload),
     "offer_pledged": ("pledges", OfferPayload),
     "offer_updated": ("pledges", OfferPayload),
     "offer_withdrawn": ("pledges", OfferPayload),
@@ -161,7 +199,8 @@ EVENTS: dict[str, tuple[str, type[Schema]]] = {
 
 # Which services handle each event type (in `on_<type>`). RabbitMQ drops an event no queue
 # is bound for, so a producer declares its consumers' queues when it starts (see
-# messaging.EventDispatcher): on a first deployment, where every service starts at once,
+# tilts_runtime.dependencies.EventDispatcher): on a first deployment, where every service
+# starts at once,
 # what registry or pledges publish before matching or notify has ever run waits for them.
 _MATCH_EVENT_CONSUMERS = ("notify", "pledges")
 CONSUMERS: dict[str, tuple[str, ...]] = {
@@ -170,6 +209,8 @@ CONSUMERS: dict[str, tuple[str, ...]] = {
     "organisation_verified": ("matching", "notify", "pledges"),
     "organisation_suspended": ("matching", "notify"),
     "registration_repeated": ("notify",),
+    "organisation_changes_rejected": ("notify",),
+    "signin_requested": ("notify",),
     "offer_pledged": ("matching",),
     "offer_updated": ("matching",),
     "offer_withdrawn": ("matching",),

@@ -1,11 +1,13 @@
 """Configuration from the environment, with defaults that work on a laptop.
 
-Services get these keys through nameko's config (deploy/nameko.yml interpolates the
-same variables with the same defaults); tools and tests call `from_env()`.
+Services get these keys through nameko's config (deploy/nameko.yml takes the same
+variables, raw, with the same defaults); tools and tests call `from_env()`. Every value
+is the string as set: an empty one means unset.
 """
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULTS: dict[str, str] = {
@@ -16,17 +18,38 @@ DEFAULTS: dict[str, str] = {
     "SMTP_USER": "",
     "SMTP_PASSWORD": "",
     "SMTP_STARTTLS": "false",
+    # TLS from the first byte (implicit TLS; port 465 turns it on by itself)
+    "SMTP_TLS": "false",
+    # a PEM file of the CA certificates to trust for SMTP instead of the system's
+    "SMTP_CA_FILE": "",
     "MAIL_FROM": "Tilts <tilts@localhost>",
     "PUBLIC_URL": "http://localhost:8000",
     "HTTP_PORT": "8000",
+    # the address the gateway listens on (make run: 127.0.0.1 unless set); backends
+    # serve their metrics on it too
+    "HTTP_HOST": "0.0.0.0",
+    # a backend's Prometheus metrics port (empty: not served); the gateway's are at /metrics
+    "METRICS_PORT": "",
+    # a bearer token that lets the gateway's /metrics be read through a proxy (empty: only
+    # requests that came in no proxy's way, from inside the cluster network)
+    "METRICS_TOKEN": "",
     "AUTH_SECRET": "dev-only-secret-change-me-in-production",
+    # signs emailed links (respond, sign-in, unsubscribe); empty: derived from AUTH_SECRET
+    "LINK_SECRET": "",
+    # how many proxies in front of the gateway may set X-Forwarded-For (0: none)
+    "TRUSTED_PROXIES": "0",
     "RPC_TIMEOUT": "10",
+    # seconds the gateway waits for a whole request body before answering 408
+    "BODY_TIMEOUT": "30",
     "COORDINATOR_EMAIL": "",
     "CORS_ORIGINS": "",
     "NOTIFY_RETRY_SECONDS": "10",
     "NOTIFY_MAX_ATTEMPTS": "8",
     "DIGEST_HOUR": "7",
     "RESPOND_HOURS": "critical=4,high=24,normal=72,low=168",
+    # days a need's description and case_ref are kept after it is fulfilled, cancelled
+    # or left unmatched
+    "RETENTION_DAYS": "180",
     # a file each backend process touches every few seconds: its container's liveness
     # probe checks the age (empty: none; the images set /tmp/tilts-alive)
     "HEARTBEAT_FILE": "",
@@ -37,10 +60,20 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+# the secret `make run` made; `tilts` run in the checkout uses it when AUTH_SECRET is unset
+LOCAL_SECRET_FILE = Path("var") / "auth_secret"
+
+
 def from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Every setting, read once from `environ` (default: the process environment)."""
-    environ = os.environ if environ is None else environ
-    return {key: environ.get(key) or default for key, default in DEFAULTS.items()}
+    """Every setting, read once from `environ` (default: the process environment, and
+    make run's secret in var/ when AUTH_SECRET is unset)."""
+    source = os.environ if environ is None else environ
+    config = {key: source.get(key) or default for key, default in DEFAULTS.items()}
+    if environ is None and not source.get("AUTH_SECRET") and LOCAL_SECRET_FILE.is_file():
+        config["AUTH_SECRET"] = LOCAL_SECRET_FILE.read_text().strip()
+    # the `tilts` command line's own: the person's API token (no service reads it)
+    config["TILTS_TOKEN"] = source.get("TILTS_TOKEN") or ""
+    return config
 
 
 def database_name(service: str) -> str:
@@ -49,10 +82,10 @@ def database_name(service: str) -> str:
 
 
 def get(config: Mapping, key: str) -> str:
-    """A setting from a nameko config as a string ('' for unset), whatever YAML made of it."""
+    """A setting from a nameko config as a string; unset or empty gives the default."""
     value = config.get(key)
-    if value is None:
-        return "" if key in DEFAULTS and DEFAULTS[key] == "" else DEFAULTS.get(key, "")
+    if value is None or value == "":
+        return DEFAULTS.get(key, "")
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -85,6 +118,38 @@ def secret_problem(config: Mapping) -> str | None:
     else:
         return None
     return (
-        f"tilts: refusing to start: AUTH_SECRET {why}, and PUBLIC_URL {public_url} is not "
+        f"refusing to use AUTH_SECRET: it {why}, and PUBLIC_URL {public_url} is not "
         "a local address; set AUTH_SECRET to a long random string (openssl rand -hex 32)"
     )
+
+
+class SecretRefused(ValueError):
+    """AUTH_SECRET is one anyone could sign with, and PUBLIC_URL is not local."""
+
+
+def signing_secret(config: Mapping) -> str:
+    """AUTH_SECRET for signing tokens, unless `secret_problem` refuses it."""
+    problem = secret_problem(config)
+    if problem:
+        raise SecretRefused(problem)
+    return get(config, "AUTH_SECRET")
+
+
+# -- the command line's own token (a person's, never the server's secret) ----------------
+TOKEN_VARIABLE = "TILTS_TOKEN"
+
+
+def token_file(environ: Mapping[str, str] | None = None) -> Path:
+    """Where `tilts login` keeps the personal token: $XDG_CONFIG_HOME/tilts/token."""
+    source = os.environ if environ is None else environ
+    base = source.get("XDG_CONFIG_HOME") or str(Path(source.get("HOME") or "~") / ".config")
+    return Path(base).expanduser() / "tilts" / "token"
+
+
+def cli_token(environ: Mapping[str, str] | None = None) -> str:
+    """The personal token the command line sends: TILTS_TOKEN, else the stored one."""
+    source = os.environ if environ is None else environ
+    if source.get(TOKEN_VARIABLE, "").strip():
+        return source[TOKEN_VARIABLE].strip()
+    stored = token_file(source)
+    return stored.read_text().strip() if stored.is_file() else ""

@@ -102,11 +102,24 @@ ORGANISATION_KINDS: dict[str, dict] = {
     "international": {"lv": "starptautiska organizācija", "en": "International"},
 }
 
+# a private person helping in their own name: never named on public pages or in the
+# HSDS and HXL exports, never given a contact there (DESIGN, "Privacy rules")
+INDIVIDUAL = "individual"
+PRIVATE_PERSON = {"lv": "privātpersona", "en": "a private person"}
+
 URGENCIES: dict[str, dict] = {
     "critical": {"lv": "kritiska", "en": "critical", "respond_hours": 4},
     "high": {"lv": "augsta", "en": "high", "respond_hours": 24},
     "normal": {"lv": "parasta", "en": "normal", "respond_hours": 72},
     "low": {"lv": "zema", "en": "low", "respond_hours": 7 * 24},
+}
+
+# How often an offer's capacity comes back (`renews`): at the start of each period in
+# Riga time, Monday 00:00 or the 1st of the month 00:00. The labels read after a number
+# and a unit: "3 consultations a week".
+RENEWALS: dict[str, dict] = {
+    "weekly": {"lv": "nedēļā", "en": "a week"},
+    "monthly": {"lv": "mēnesī", "en": "a month"},
 }
 
 

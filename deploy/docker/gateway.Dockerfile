@@ -8,9 +8,10 @@ WORKDIR /app
 COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt
 COPY contracts/ contracts/
+COPY runtime/ runtime/
 COPY services/gateway/ services/gateway/
 COPY deploy/nameko.yml deploy/nameko.yml
-RUN pip install --no-deps --no-build-isolation ./contracts ./services/gateway \
+RUN pip install --no-deps --no-build-isolation ./contracts ./runtime ./services/gateway \
  && useradd --system --uid 10001 --home-dir /app tilts
 USER 10001
 EXPOSE 8000

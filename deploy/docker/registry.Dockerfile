@@ -8,12 +8,13 @@ WORKDIR /app
 COPY requirements.txt constraints.txt ./
 RUN pip install -r requirements.txt
 COPY contracts/ contracts/
+COPY runtime/ runtime/
 COPY services/registry/ services/registry/
 COPY deploy/nameko.yml deploy/nameko.yml
-RUN pip install --no-deps --no-build-isolation ./contracts ./services/registry \
+RUN pip install --no-deps --no-build-isolation ./contracts ./runtime ./services/registry \
  && useradd --system --uid 10001 --home-dir /app tilts
 USER 10001
-# touched every 5 s by the service's own timer; `python -m tilts_contracts.probe live`
+# touched every 5 s by the service's own timer; `python -m tilts_runtime.probe live`
 # (compose healthcheck, Kubernetes probes) checks its age. /tmp must be writable.
 ENV HEARTBEAT_FILE=/tmp/tilts-alive
 

@@ -11,7 +11,7 @@ from notify.service import NotifyService
 from pledges.service import PledgesService
 from registry.service import RegistryService
 from tilts_contracts.events import CONSUMERS, EVENTS
-from tilts_contracts.messaging import consumer_queue
+from tilts_runtime.dependencies import consumer_queue
 
 SERVICES = (RegistryService, PledgesService, MatchingService, NotifyService)
 

@@ -1,4 +1,5 @@
-"""schemathesis over /openapi.json: whatever it sends, the gateway never answers 5xx."""
+"""schemathesis over /openapi.json: whatever it sends, the gateway never answers 5xx,
+and for an admin, who may call every route, it answers as the description says."""
 
 import subprocess
 import sys
@@ -10,25 +11,20 @@ from tilts_contracts.tokens import issue_token
 
 pytestmark = pytest.mark.integration
 
+HERE = Path(__file__).parent
 
-@pytest.mark.parametrize("role", ["coordinator", "organisation"])
-def test_no_input_makes_the_gateway_fail(stack, role, tmp_path):
-    token = issue_token(
-        stack.secret, role, org="org_0123456789abcdef" if role != "coordinator" else None
-    )
-    run = subprocess.run(
+
+def schemathesis(stack, token: str, cwd: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
+            "--config-file",
+            str(HERE / "schemathesis.toml"),
             "run",
             f"{stack.url}/openapi.json",
-            "--checks",
-            "not_a_server_error",
-            "--max-examples",
-            "6",
+            *options,
             "--workers",
             "1",
-            "--phases",
-            "examples,fuzzing",
             "--header",
             f"Authorization: Bearer {token}",
             "--exclude-path",
@@ -40,6 +36,36 @@ def test_no_input_makes_the_gateway_fail(stack, role, tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=tmp_path,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize("role", ["coordinator", "organisation"])
+def test_no_input_makes_the_gateway_fail(stack, role, tmp_path):
+    token = issue_token(
+        stack.secret, role, org="org_0123456789abcdef" if role != "coordinator" else None
+    )
+    run = schemathesis(
+        stack,
+        token,
+        tmp_path,
+        *("--checks", "not_a_server_error", "--max-examples", "6"),
+        *("--phases", "examples,fuzzing"),
     )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_the_gateway_does_what_its_description_says(stack, tmp_path):
+    """Every check: status codes, media types and bodies as described, what the schema
+    refuses refused (a 400 naming the field), what it allows accepted, and chains of
+    calls (create, read, delete) consistent. The coverage phase is left out for time;
+    schemathesis.toml names the rules JSON Schema cannot state."""
+    token = issue_token(stack.secret, "admin")
+    run = schemathesis(
+        stack,
+        token,
+        tmp_path,
+        *("--checks", "all", "--max-examples", "25"),
+        *("--phases", "examples,fuzzing,stateful"),
+    )
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]

@@ -46,7 +46,7 @@ def test_cors_status_and_a_missing_service(own_stack):
     assert "matching   ok" in status.stdout and "needs:" in status.stdout
     assert "evt-pledges-need_posted--matching.on_need_posted" in status.stdout
 
-    probe = [sys.executable, "-m", "tilts_contracts.probe"]
+    probe = [sys.executable, "-m", "tilts_runtime.probe"]
     assert subprocess.run([*probe, "matching"], env=env, timeout=30).returncode == 0
 
     running.stop_service("notify")

@@ -71,7 +71,8 @@ def post_need(stack, speaks: str, coordinator=None) -> dict:
 
 
 def request_email(stack, address: str, subject: str):
-    [msg] = stack.mail.wait_for(address, timeout=45, subject=subject)
+    # the newest: a proposal taken back at once is made again (its first mail may be out)
+    msg = stack.mail.wait_for(address, timeout=45, subject=subject)[-1]
     text = msg.get_body(("plain",)).get_content()
     link = re.search(rf"{re.escape(stack.url)}/respond/[\w.-]+", text).group()
     return msg, text, link
@@ -90,9 +91,8 @@ def test_an_english_organisation_reads_its_page_in_english_in_riga_time_and_a_us
         page = requests.get(link, headers=headers)
         assert page.status_code == 200 and "Accept" in page.text and "Decline" in page.text
         assert "(Riga time)" in page.text and "UTC" not in page.text
-    [match] = (
-        api(stack).get(f"{stack.url}/api/matches", params={"need_id": need["id"]}).json()["items"]
-    )
+    matches = api(stack).get(f"{stack.url}/api/matches", params={"need_id": need["id"]})
+    [match] = [m for m in matches.json()["items"] if m["status"] == "proposed"]
     day = re.search(r"\d{1,2} \w+ \d{4}, \d\d:\d\d \(Riga time\)", page.text).group()
     assert day in text  # the page and the email say the same deadline
 
@@ -137,9 +137,8 @@ def test_an_expired_link_to_an_open_request_is_in_the_organisations_language(sta
     org, address = organisation_with_offer(stack, "en", "ka")
     need = post_need(stack, "ka")
     request_email(stack, address, "Request for help")
-    [match] = (
-        api(stack).get(f"{stack.url}/api/matches", params={"need_id": need["id"]}).json()["items"]
-    )
+    matches = api(stack).get(f"{stack.url}/api/matches", params={"need_id": need["id"]})
+    [match] = [m for m in matches.json()["items"] if m["status"] == "proposed"]
     late = sign_response_link(stack.secret, match["id"], org["id"], utcnow() - timedelta(hours=1))
     page = requests.get(f"{stack.url}/respond/{late}")  # no Accept-Language at all
     assert page.status_code == 410
@@ -158,10 +157,10 @@ def test_an_answer_to_the_email_reaches_the_coordinator_who_posted_the_need(stac
 
     # the outbox shows whom replies go to; resending what just went is a double click
     coordinator = api(stack)
-    [note] = coordinator.get(
+    note = coordinator.get(
         f"{stack.url}/api/notifications",
         params={"recipient": address, "template": "match_proposed"},
-    ).json()["items"]
+    ).json()["items"][-1]
     assert note["reply_to"] == "anna.koordinatore@example.org" and note["status"] == "sent"
     again = coordinator.post(f"{stack.url}/api/notifications/{note['id']}/resend")
     assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"

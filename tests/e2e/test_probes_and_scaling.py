@@ -15,19 +15,28 @@ import requests
 from tilts_contracts.tokens import issue_token
 
 pytestmark = pytest.mark.integration
-PROBE = [sys.executable, "-m", "tilts_contracts.probe"]
+PROBE = [sys.executable, "-m", "tilts_runtime.probe"]
 
 
 def probe(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*PROBE, *args], env=env, capture_output=True, text=True, timeout=60)
 
 
-def handler_calls(url: str) -> int:
-    text = requests.get(f"{url}/metrics", timeout=15).text
-    found = re.search(
-        r'tilts_handler_calls_total\{handler="on_need_posted",service="matching"\} ([\d.]+)', text
-    )
-    return int(float(found.group(1))) if found else 0
+def handler_calls(running) -> int:
+    """need_posted events matching handled, every worker's own count added up (what
+    Prometheus does with the series of each process it scrapes)."""
+    total = 0
+    for key, port in running.metrics_ports.items():
+        if key.split("-")[0] != "matching":
+            continue
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=15).text
+        found = re.search(
+            r'tilts_event_handler_runs_total\{handler="on_need_posted",outcome="ok",'
+            r'service="matching"\} ([\d.]+)',
+            text,
+        )
+        total += int(float(found.group(1))) if found else 0
+    return total
 
 
 def test_two_matching_workers_each_probed_counted_and_a_service_down(own_stack, tmp_path):
@@ -47,10 +56,10 @@ def test_two_matching_workers_each_probed_counted_and_a_service_down(own_stack, 
         assert probe({**env, "HEARTBEAT_FILE": beat}, "live").returncode == 0, key
     assert probe({**env, "HEARTBEAT_FILE": beats["matching"]}, "ready").returncode == 0
 
-    # needs handled by either worker: the metric is the sum, the same on every scrape
+    # needs handled by either worker: each counts its own, and their sum is every one
     coordinator = requests.Session()
     coordinator.headers["Authorization"] = f"Bearer {issue_token(running.secret, 'coordinator')}"
-    before = handler_calls(running.url)
+    before = handler_calls(running)
     for n in range(12):
         reply = coordinator.post(
             f"{running.url}/api/needs",
@@ -63,9 +72,9 @@ def test_two_matching_workers_each_probed_counted_and_a_service_down(own_stack, 
         )
         assert reply.status_code == 201, reply.text
     deadline = time.monotonic() + 60
-    while handler_calls(running.url) < before + 12 and time.monotonic() < deadline:
+    while handler_calls(running) < before + 12 and time.monotonic() < deadline:
         time.sleep(1)
-    scrapes = [handler_calls(running.url) for _ in range(4)]
+    scrapes = [handler_calls(running) for _ in range(4)]
     assert scrapes == [before + 12] * 4  # neither one worker's share nor jumping between them
     for key in beats:  # and both workers did some of it
         assert "handled need_posted" in (running.logs / f"{key}.log").read_text(), key

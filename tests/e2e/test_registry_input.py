@@ -38,6 +38,48 @@ def test_a_suspension_reason_is_short_text_and_the_trail_shows_who_changed_what(
     assert history[3]["reason"] == "dokumenti"
 
 
+def test_an_organisations_description_holds_no_ones_personal_data(stack, client):
+    """Public in the directory and its exports: the guard reads it (a street in the name
+    is fine), and the organisation is told where its own contacts go."""
+    tag = uuid.uuid4().hex[:6]
+    body = {"name": f"Biedrība Rīgas iela {tag}", "email": f"ri-{tag}@x.org"}
+    reply = client().post(
+        f"{stack.url}/api/organisations",
+        json={**body, "description": "Vadītāja Anna, mob. 29 123 456"},
+    )
+    assert reply.status_code == 400, reply.text
+    [said] = reply.json()["error"]["details"]["description"]
+    assert said.startswith("looks like a phone number") and "29 123 456" not in reply.text
+    assert client().post(f"{stack.url}/api/organisations", json=body).status_code == 201
+
+
+def test_the_questionnaires_offers_are_guarded_naming_the_offer_and_field(stack):
+    tag = uuid.uuid4().hex[:6]
+    reply = requests.post(
+        f"{stack.url}/api/questionnaire",
+        json={
+            "name": f"Anketas biedrība {tag}",
+            "email": f"anketa-{tag}@x.org",
+            "offers": [
+                {"domain": "social", "title": "Zupa", "capacity": 1, "regions": ["riga"]},
+                {
+                    "domain": "social",
+                    "title": "Gultas",
+                    "description": "Nāciet uz Brīvības ielu 12, dz. 5, dz. 12.03.1990",
+                    "capacity": 1,
+                    "regions": ["riga"],
+                },
+            ],
+        },
+    )
+    assert reply.status_code == 400, reply.text
+    said = reply.json()["error"]["details"]["offers"]["1"]["description"]
+    assert said == [
+        "looks like a date of birth; describe the situation, not the person",
+        "looks like a street address; describe the situation, not the person",
+    ]
+
+
 def test_the_questionnaires_413_names_its_own_limit(stack):
     reply = requests.post(
         f"{stack.url}/api/questionnaire",

@@ -3,9 +3,12 @@
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from tilts_contracts import lifecycles
 from tilts_contracts.clock import iso
 from tilts_contracts.errors import NotFound
-from tilts_contracts.messaging import VERSION, Store
+from tilts_runtime.store import VERSION, Store
+
+from .rules import BUILDING, DROPPED, IN_A_DIGEST
 
 
 class NotificationStore(Store):
@@ -21,6 +24,7 @@ class NotificationStore(Store):
         self.db.notifications.create_index([("created_at", ASCENDING)])
         self.db.notifications.create_index([("context.match.id", ASCENDING)])
         self.db.notifications.create_index([("digest_id", ASCENDING), ("status", ASCENDING)])
+        self.db.notifications.create_index([("status", ASCENDING), ("sent_at", ASCENDING)])
 
     # -- the outbox -------------------------------------------------------------------
     def enqueue(self, note: dict) -> bool:
@@ -103,7 +107,7 @@ class NotificationStore(Store):
     def finish_digest(self, digest_id: str, context: dict, now) -> bool:
         """The digest is built: it may be sent. False if another worker finished it."""
         result = self.db.notifications.update_one(
-            {"_id": digest_id, "status": "building"},
+            {"_id": digest_id, "status": BUILDING},
             {
                 "$set": {
                     "context": context,
@@ -118,15 +122,15 @@ class NotificationStore(Store):
     def unfinished_digests(self, before) -> list[dict]:
         """Digests whose maker stopped half-way (still `building` after a while)."""
         return list(
-            self.db.notifications.find({"status": "building", "created_at": {"$lt": iso(before)}})
+            self.db.notifications.find({"status": BUILDING, "created_at": {"$lt": iso(before)}})
         )
 
     def discard_unfinished(self, digest_id: str) -> None:
-        self.db.notifications.delete_one({"_id": digest_id, "status": "building"})
+        self.db.notifications.delete_one({"_id": digest_id, "status": BUILDING})
 
     def dropped_among(self, note_ids: list) -> set:
         found = self.db.notifications.find(
-            {"_id": {"$in": [i for i in note_ids if i]}, "status": "dropped"}, {"_id": 1}
+            {"_id": {"$in": [i for i in note_ids if i]}, "status": DROPPED}, {"_id": 1}
         )
         return {d["_id"] for d in found}
 
@@ -171,8 +175,8 @@ class NotificationStore(Store):
             "template": {"$in": ["match_proposed", "match_reminder"]},
         }
         reason = f"the request was {how} before it was sent"
-        drop = {"$set": {"status": "dropped", "last_error": reason, "updated_at": iso(now)}}
-        self.db.notifications.update_many({**about, "status": {"$in": ["held", "in_digest"]}}, drop)
+        drop = {"$set": {"status": DROPPED, "last_error": reason, "updated_at": iso(now)}}
+        self.db.notifications.update_many({**about, "status": {"$in": list(IN_A_DIGEST)}}, drop)
         self.db.notifications.update_many(
             {**about, "status": "pending", "claimed_until": {"$lt": iso(now)}}, drop
         )
@@ -183,12 +187,8 @@ class NotificationStore(Store):
         return self.db.ended_matches.find_one({"_id": match_id}) is not None
 
     def counts(self) -> dict:
-        return {
-            "notifications": {
-                s: self.db.notifications.count_documents({"status": s})
-                for s in ("pending", "held", "in_digest", "sent", "failed", "dropped")
-            }
-        }
+        statuses = lifecycles.NOTIFICATION_STATUSES
+        return {"notifications": self.count_by("notifications", "status", statuses)}
 
     # -- contacts: organisations as the registry describes them ---------------------
     def record_contact(self, org: dict) -> None:
@@ -203,30 +203,17 @@ class NotificationStore(Store):
                 {"_id": org["id"], "revision": {"$lt": fields["revision"]}}, {"$set": fields}
             )
 
-    def forget_organisation(self, org_id: str) -> None:
-        """Erasure: no address or message content of this organisation stays here."""
-        self.db.notifications.update_many(
-            {"organisation_id": org_id, "status": {"$in": ["pending", "held"]}},
-            {"$set": {"status": "failed", "last_error": "the organisation's data was erased"}},
+    def forget_contact(self, org_id: str) -> None:
+        """An erased organisation: no name or address, and never written to again."""
+        self.db.contacts.update_one(
+            {"_id": org_id}, {"$set": {"name": None, "email": None, "erased": True}}
         )
-        self.db.notifications.update_many(
-            {"organisation_id": org_id},
-            {"$set": {"recipient": "erased", "context": {}, "reply_to": None}},
-        )
-        # messages to others about it (a coordinator's review): the recipient stays, what
-        # they said of the organisation goes; older ones are known by their context
-        for about in ({"about_organisation": org_id}, {"context.organisation.id": org_id}):
-            self.db.notifications.update_many(
-                {**about, "status": {"$in": ["pending", "held"]}},
-                {"$set": {"status": "failed", "last_error": "the organisation's data was erased"}},
-            )
-            self.db.notifications.update_many(
-                about, {"$set": {"context": {"organisation": {"id": org_id, "erased": True}}}}
-            )
-        self.db.reminders.delete_many({"match.organisation_id": org_id})
 
     def contact(self, org_id: str) -> dict | None:
         return self.db.contacts.find_one({"_id": org_id})
+
+    def erased(self, org_id: str) -> bool:
+        return bool((self.contact(org_id) or {}).get("erased"))
 
     def set_delivery(self, org_id: str, delivery: str) -> dict:
         """Immediate or digest; kept even before the registry's events arrive."""
@@ -260,6 +247,32 @@ class NotificationStore(Store):
     def subscriptions(self) -> list[dict]:
         return list(self.db.subscriptions.find({}).sort("_id", ASCENDING))
 
+    # -- what privacy forgets (privacy.py decides) ------------------------------------
+    def note_ids_of(self, org_id: str) -> list[str]:
+        """Messages to organisation `org_id` and, after them, to others about it (older
+        reviews are known by their context only)."""
+        to_it = self.db.notifications.find({"organisation_id": org_id}, {"_id": 1})
+        about = self.db.notifications.find(
+            {
+                "organisation_id": {"$ne": org_id},
+                "$or": [{"about_organisation": org_id}, {"context.organisation.id": org_id}],
+            },
+            {"_id": 1},
+        )
+        return [d["_id"] for d in to_it] + [d["_id"] for d in about]
+
+    def drop_reminders(self, org_id: str) -> None:
+        self.db.reminders.delete_many({"match.organisation_id": org_id})
+
+    def drop_reminders_before(self, before) -> None:
+        """Reminders due long ago: sent or settled, and their copy of the match with them."""
+        self.db.reminders.delete_many({"remind_at": {"$lt": iso(before)}})
+
+    def sent_uncleared_before(self, before, limit: int) -> list[dict]:
+        """Sent messages still holding recipient and body, sent before `before`."""
+        query = {"status": "sent", "sent_at": {"$lt": iso(before)}, "cleared": None}
+        return list(self.db.notifications.find(query, {"_id": 1}).limit(limit))
+
     # -- reminders half-way to a proposal's deadline ---------------------------------
     def plan_reminder(self, match_id: str, remind_at: str, payload: dict) -> None:
         try:
@@ -270,9 +283,11 @@ class NotificationStore(Store):
             pass
 
     def settle_reminder(self, match_id: str) -> None:
-        """The organisation answered (or the match ended): no reminder."""
+        """The organisation answered (or the match ended): no reminder, and no copy of
+        the match (its organisation's address) kept for one."""
         self.db.reminders.update_one(
-            {"_id": match_id, "status": "waiting"}, {"$set": {"status": "done"}}
+            {"_id": match_id, "status": "waiting"},
+            {"$set": {"status": "done"}, "$unset": {"match": ""}},
         )
 
     def reminders_due(self, now, limit: int = 50) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from tilts_contracts import lifecycles
 from tilts_contracts.taxonomy import DOMAINS, OFFER_REGIONS
 
 PUBLIC_OFFER_FIELDS = (
@@ -9,6 +10,7 @@ PUBLIC_OFFER_FIELDS = (
     "description",
     "unit",
     "capacity",
+    "renews",
     "remaining",
     "regions",
     "languages",
@@ -17,7 +19,8 @@ PUBLIC_OFFER_FIELDS = (
     "status",
     "organisation_id",
 )
-NEED_STATUSES = ("open", "matched", "unmatched", "fulfilled")
+# the needs a dashboard cell counts: all but the cancelled
+NEED_STATUSES = tuple(s for s in lifecycles.NEED_STATUSES if s != "cancelled")
 
 
 def _public(offer: dict) -> dict:
@@ -42,7 +45,7 @@ def wall(offers: list[dict], today: date) -> list[dict]:
     ]
 
 
-CURRENT = ("open", "unmatched", "matched")  # needs still to be met (not done, not cancelled)
+CURRENT = lifecycles.CURRENT_NEED
 
 
 def uncovered(need: dict, covered: int) -> int:
@@ -64,36 +67,39 @@ def gap_grid(
     shrink it, since matching would already have proposed any capacity that fits (the
     same domain, region, language and dates); what is free and not proposed does not fit.
     """
-    offers = [o for o in offers if not ended(o, today)]
+    offers = [o for o in offers if not ended(o, today) and o["status"] == "active"]
     rows = []
     for slug in DOMAINS:
-        cells = {}
-        for region in OFFER_REGIONS:
-            here = [n for n in needs if n["domain"] == slug and n["region"] == region]
-            counts = {s: sum(1 for n in here if n["status"] == s) for s in NEED_STATUSES}
-            current = [n for n in here if n["status"] in CURRENT]
-            needed = sum(n["quantity"] for n in current)
-            gap = sum(uncovered(n, covered.get(n["_id"], 0)) for n in current)
-            free = sum(
-                max(o["remaining"], 0)
-                for o in offers
-                if o["domain"] == slug and o["status"] == "active" and region in o["regions"]
+        mine = [o for o in offers if o["domain"] == slug]
+        cells = {
+            region: _cell(
+                [n for n in needs if n["domain"] == slug and n["region"] == region],
+                [o for o in mine if region in o["regions"]],
+                covered,
             )
-            cells[region] = {
-                "needs": counts,
-                "needed": needed,
-                "covered": needed - gap,
-                "gap": gap,
-                "waiting": gap,  # what pages before `gap` showed as waiting
-                "remaining": free,
-            }
-        free = sum(
-            max(o["remaining"], 0)
-            for o in offers
-            if o["domain"] == slug and o["status"] == "active"
-        )
-        rows.append({"domain": slug, "regions": cells, "free": free})  # each offer once
+            for region in OFFER_REGIONS
+        }
+        rows.append({"domain": slug, "regions": cells, "free": _free(mine)})  # each offer once
     return rows
+
+
+def _free(offers: list[dict]) -> int:
+    return sum(max(o["remaining"], 0) for o in offers)
+
+
+def _cell(needs: list[dict], offers: list[dict], covered: dict[str, int]) -> dict:
+    """One domain and region of the gap grid: its needs, and its offers' free capacity."""
+    current = [n for n in needs if n["status"] in CURRENT]
+    needed = sum(n["quantity"] for n in current)
+    gap = sum(uncovered(n, covered.get(n["_id"], 0)) for n in current)
+    return {
+        "needs": {s: sum(1 for n in needs if n["status"] == s) for s in NEED_STATUSES},
+        "needed": needed,
+        "covered": needed - gap,
+        "gap": gap,
+        "waiting": gap,  # what pages before `gap` showed as waiting
+        "remaining": _free(offers),
+    }
 
 
 def commitments(offers: list[dict], delivered: dict[str, dict], today: date) -> list[dict]:

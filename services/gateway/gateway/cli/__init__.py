@@ -11,9 +11,10 @@ import requests
 
 from tilts_contracts import settings
 
-from . import directory, seed, status, tokens
+from . import login, matches, needs, orgs, seed, staff, status, tokens, transfer
+from .client import unreachable
 
-COMMANDS = (tokens, seed, directory, status)
+COMMANDS = (tokens, login, staff, seed, transfer, status, needs, orgs, matches)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -29,14 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     config = settings.from_env()
     try:
         return args.run(args, config)
-    except requests.ConnectionError:
-        print(
-            f"tilts: cannot reach the gateway at {config['PUBLIC_URL']} (is `make run` up?)",
-            file=sys.stderr,
-        )
-        return 2
     except requests.HTTPError as exc:
         print(f"tilts: {_api_error(exc.response)}", file=sys.stderr)
+        return 1
+    except requests.RequestException as exc:  # refused, timed out, cut off: no answer
+        base = config["PUBLIC_URL"].rstrip("/")
+        print(f"tilts: {unreachable(base, exc)}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - one readable line, not a traceback
         print(f"tilts: {exc}", file=sys.stderr)

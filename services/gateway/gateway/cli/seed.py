@@ -1,6 +1,6 @@
 """`tilts seed-demo`: the 2015 lead organisations, verified, with an offer each."""
 
-from .. import demo
+from . import demo
 from .common import api_session
 
 

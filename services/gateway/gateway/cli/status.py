@@ -1,22 +1,34 @@
 """`tilts status`: which services answer, how deep their queues are, what is in flight."""
 
-from urllib.parse import quote, urlparse
+import re
+from urllib.parse import quote, unquote, urlparse
 
 import requests
 
 from .common import api_session
 
 
+def broker_nodes(amqp_uri: str) -> list:
+    """Each node of AMQP_URI: one URI, or a failover list (`;`-separated as kombu and
+    deploy/local/cluster.py write it, or `,`-separated)."""
+    return [urlparse(part.strip()) for part in re.split(r"[;,]", amqp_uri) if part.strip()]
+
+
 def rabbit_queues(amqp_uri: str) -> list[dict]:
-    """Queue depths from RabbitMQ's management API (port 15672 on the broker's host)."""
-    parts = urlparse(amqp_uri)
-    vhost = quote(parts.path.lstrip("/") or "/", safe="")
-    api = f"http://{parts.hostname or 'localhost'}:15672/api/queues/{vhost}"
-    reply = requests.get(
-        api, auth=(parts.username or "guest", parts.password or "guest"), timeout=10
-    )
-    reply.raise_for_status()
-    return reply.json()
+    """Queue depths from RabbitMQ's management API (port 15672 on a node's host), asked
+    of each node of AMQP_URI in turn until one answers; the last failure if none does."""
+    failure: requests.RequestException | None = None
+    for node in broker_nodes(amqp_uri):
+        vhost = quote(node.path.lstrip("/") or "/", safe="")
+        api = f"http://{node.hostname or 'localhost'}:15672/api/queues/{vhost}"
+        auth = (unquote(node.username or "guest"), unquote(node.password or "guest"))
+        try:
+            reply = requests.get(api, auth=auth, timeout=10)
+            reply.raise_for_status()
+            return reply.json()
+        except requests.RequestException as exc:
+            failure = exc
+    raise failure or requests.RequestException("AMQP_URI names no node")
 
 
 def run(args, config) -> int:

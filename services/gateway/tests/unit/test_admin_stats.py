@@ -9,8 +9,8 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from gateway.api.openapi import document
 from gateway.cli.status import print_counts
-from gateway.openapi import document
 from gateway.service import GatewayService
 from tilts_contracts.errors import Unavailable
 from tilts_contracts.tokens import issue_token

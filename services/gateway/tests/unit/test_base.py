@@ -4,8 +4,10 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.routes.base import checked_id, id_cursor, list_args
+from gateway.api.base import checked_id
+from gateway.api.listing import list_args
 from tilts_contracts.errors import Invalid, NotFound
+from tilts_contracts.schemas.common import id_shape as id_cursor
 
 
 def test_a_well_formed_id_passes():

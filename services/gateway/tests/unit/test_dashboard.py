@@ -2,7 +2,8 @@
 
 import re
 
-from gateway import demo, pages, public
+from gateway.cli import demo
+from gateway.web import pages, public
 from tilts_contracts import taxonomy
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from gateway import directory
+from gateway.formats import directory
 from tilts_contracts.errors import Invalid
 
 SCHEMA = json.loads(
@@ -325,3 +325,33 @@ def test_the_schema_refuses_what_hsds_refuses():
         spoil(spoiled)
         with pytest.raises(jsonschema.ValidationError):
             validate(spoiled)
+
+
+def test_a_private_person_is_exported_by_no_name_or_contact_with_their_offers():
+    person = org(
+        "org_p",
+        kind="individual",
+        name="Anna Bērziņa",
+        phone="+371 29 777 888",
+        website="https://anna.example.lv",
+        description="Esmu Anna Bērziņa",
+    )
+    document = directory.hsds([person, org("org_n")], [offer("off_1", "org_p")])
+    validate(document)
+    mine, other = document["organizations"]
+    assert (mine["name"], mine["description"]) == ("a private person", "a private person")
+    assert not {"email", "website"} & set(mine) and not mine.get("phones")
+    assert [s["name"] for s in mine["services"]] == ["Konsultācijas"]
+    assert other["name"] == "Biedrība org_n"  # an organisation keeps its name
+    hxl = directory.hxl([person])
+    assert "Bērziņa" not in hxl and "org_p@x.org" not in hxl
+    assert hxl.splitlines()[2] == "a private person,social,riga,,verified"
+    flat = directory.flat_csv([person, org("org_n")])
+    assert not [n for n in ("Bērziņa", "org_p@x.org", "777 888", "anna.example") if n in flat]
+    rows = list(csv.DictReader(io.StringIO(flat)))
+    assert [(r["name"], r["kind"], r["email"]) for r in rows] == [
+        ("a private person", "individual", ""),
+        ("Biedrība org_n", "", "org_n@x.org"),
+    ]
+    whole = directory.flat_csv([person], name_private_persons=True)  # an admin's re-import
+    assert "Anna Bērziņa" in whole and "org_p@x.org" in whole

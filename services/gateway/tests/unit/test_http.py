@@ -10,7 +10,8 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.http import HideLinkTokens, read_json, response_for
+from gateway.api.http import read_json, response_for
+from gateway.api.server import HideLinkTokens
 from tilts_contracts.errors import Invalid
 
 

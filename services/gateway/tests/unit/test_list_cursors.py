@@ -9,6 +9,7 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from gateway.api.listcache import Lists
 from gateway.service import GatewayService
 from tilts_contracts.clock import new_id
 from tilts_contracts.errors import Invalid
@@ -39,7 +40,8 @@ def get(query: dict, role: str) -> Request:
 
 @pytest.fixture
 def gateway():
-    return worker_factory(GatewayService, config=SimpleNamespace(secret=SECRET, timeout=1.0))
+    config = SimpleNamespace(secret=SECRET, timeout=1.0)
+    return worker_factory(GatewayService, config=config, lists=Lists())  # a real cache: empty
 
 
 def asked(gateway, backend: str, method: str):

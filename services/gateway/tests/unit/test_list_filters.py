@@ -8,7 +8,8 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.routes.base import checked_filters
+from gateway.api.listcache import Lists
+from gateway.api.listing import checked_filters
 from gateway.service import GatewayService
 from tilts_contracts.errors import Invalid
 from tilts_contracts.tokens import issue_token
@@ -26,7 +27,8 @@ def get(path: str, query: str) -> Request:
 
 @pytest.fixture
 def gateway():
-    return worker_factory(GatewayService, config=SimpleNamespace(secret=SECRET, timeout=1.0))
+    config = SimpleNamespace(secret=SECRET, timeout=1.0)
+    return worker_factory(GatewayService, config=config, lists=Lists())  # a real cache: empty
 
 
 @pytest.mark.parametrize(

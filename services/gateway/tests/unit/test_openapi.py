@@ -1,6 +1,7 @@
 """/openapi.json is generated: every route is in it, with the contract's schemas."""
 
-from gateway.openapi import DOCS, PARAM, document, routes
+from gateway.api.openapi import PARAM, document, routes
+from gateway.api.routing import DECLARED as DOCS
 from gateway.service import GatewayService
 
 
@@ -24,13 +25,15 @@ def test_bodies_and_answers_come_from_the_marshmallow_schemas():
     assert "legal" in need_in["properties"]["domain"]["enum"]
     assert post_need["security"] == [{"bearer": []}]
     assert "201" in post_need["responses"] and "400" in post_need["responses"]
-    answer = spec["paths"]["/api/matches/{match_id}/{action}"]["post"]["parameters"]
+    pause = spec["paths"]["/api/offers/{offer_id}/{action}"]["post"]["parameters"]
     assert {
         "name": "action",
         "in": "path",
         "required": True,
-        "schema": {"type": "string", "enum": ["accept", "decline", "fulfil"]},
-    } in answer
+        "schema": {"type": "string", "enum": ["pause", "resume"]},
+    } in pause
+    decline = spec["paths"]["/api/matches/{match_id}/decline"]["post"]["requestBody"]
+    assert decline["required"] is False
 
 
 def test_a_patch_body_is_partial_so_a_client_sends_only_what_changes():

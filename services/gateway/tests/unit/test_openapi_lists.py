@@ -2,7 +2,7 @@
 
 import re
 
-from gateway.openapi import PARAM, document, routes
+from gateway.api.openapi import PARAM, document, routes
 from gateway.service import GatewayService
 from tilts_contracts.clock import new_id
 

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from gateway import pages, public
+from gateway.web import pages, public
 from tilts_contracts import taxonomy
 
 PROFILES = {
@@ -112,6 +112,16 @@ def test_a_website_is_shown_only_when_it_is_a_web_address():
     assert public.organisation_website(erased, "o") is None
     for url in ("javascript:alert(1)", "ftp://x.lv/", "", None):
         assert public.organisation_website({"o": {"website": url}}, "o") is None
+
+
+def test_a_private_person_is_shown_as_one_never_by_name_or_website():
+    person = {"p": {"name": "", "website": None, "status": "verified", "private": True}}
+    assert public.organisation_name(person, "p", "lv") == "privātpersona"
+    assert public.organisation_name(person, "p", "en") == "a private person"
+    # even were a name or website given, neither is shown
+    told = {"p": {**person["p"], "name": "Anna Bērziņa", "website": "https://anna.lv"}}
+    assert public.organisation_name(told, "p", "en") == "a private person"
+    assert public.organisation_website(told, "p") is None
 
 
 def test_the_wall_names_languages_instead_of_showing_codes():

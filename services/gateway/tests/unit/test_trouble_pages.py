@@ -11,9 +11,11 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway import pages
-from gateway.http import BackendFailed, response_for
+from gateway.api.http import BackendFailed, response_for
 from gateway.service import GatewayService
+from gateway.web import pages
+from gateway.web.lastgood import LastGood
+from gateway.web.session import csrf_of_session
 from tilts_contracts.clock import utcnow
 from tilts_contracts.errors import Unavailable
 from tilts_contracts.tokens import sign_response_link, sign_unsubscribe_link
@@ -30,8 +32,10 @@ def request(path: str, method: str = "GET", language: str | None = None, **kwarg
 
 @pytest.fixture
 def gateway():
-    config = SimpleNamespace(secret=SECRET, timeout=1.0, templates=pages.environment())
-    return worker_factory(GatewayService, config=config)
+    config = SimpleNamespace(
+        secret=SECRET, link_keys=[SECRET], timeout=1.0, templates=pages.environment()
+    )
+    return worker_factory(GatewayService, config=config, kept=LastGood())
 
 
 def down(gateway, service: str, method: str) -> None:
@@ -128,3 +132,52 @@ def test_a_backend_bug_behind_the_api_is_a_500_in_the_error_shape(gateway):
     assert reply.json["error"]["code"] == "internal"
     assert reply.json["error"]["details"] == {"service": "pledges"}
     assert "KeyError" not in reply.get_data(as_text=True)
+
+
+def test_a_form_field_that_is_not_utf8_is_named_and_percent_text_is_not():
+    # werkzeug keeps undecodable bytes percent-encoded: they would be stored as typed
+    body = b"title=%FF%FEx&unit=%25FF+ok&%C4%81=%C4%81"  # a typed "%FF" is fine
+    form = request(
+        "/org/offers", "POST", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert pages.undecodable(form) == ["title"]
+    assert pages.undecodable(request("/org", "POST", data={"title": "Zupa ā"})) == []
+    parts = b'--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\nZupa\xff\r\n--XX--\r\n'
+    multipart = request("/org", "POST", data=parts, content_type="multipart/form-data; boundary=XX")
+    assert pages.undecodable(multipart) == ["title"]
+
+
+def signed_in_post(gateway, path: str, **form) -> Request:
+    """A form POST of an organisation's contact with a session and its CSRF token."""
+    gateway.config.link_key = SECRET
+    me = {"kind": "organisation", "organisation_id": "org_1", "account": "org:org_1:a"}
+    gateway.access.get.side_effect = lambda key, fetch: me
+    sid = "s" * 40
+    form = {"csrf": csrf_of_session(SECRET, sid), **form}
+    sent = request(path, "POST", "en", data=form, query_string="lang=en")
+    sent.environ["HTTP_COOKIE"] = f"tilts_session={sid}"
+    return Request(sent.environ)
+
+
+def test_an_org_form_sent_while_a_backend_is_down_keeps_what_was_typed(gateway):
+    down(gateway, "pledges", "pledge_offer")
+    sent = signed_in_post(gateway, "/org/offers", title="Zupa <ģimenēm>", nonce="n1")
+    text = html(gateway.org_offers_add(sent), 503, "en")
+    assert 'action="/org/offers?lang=en"' in text and "Send again" in text
+    assert 'name="title" value="Zupa &lt;ģimenēm&gt;"' in text
+    assert 'name="nonce" value="n1"' in text  # sent again, it makes no second offer
+
+
+def test_a_token_form_sent_while_the_registry_is_down_is_a_page_not_json(gateway):
+    down(gateway, "registry", "make_token")
+    sent = signed_in_post(gateway, "/org/tokens", name="Mūsu skripts", days="30")
+    text = html(gateway.landing_make_token(sent, "org"), 503, "en")
+    assert 'name="name" value="Mūsu skripts"' in text
+
+
+def test_an_org_page_with_the_registry_down_is_a_page_keeping_the_form(gateway):
+    sent = signed_in_post(gateway, "/org/profile", name="Jaunais nosaukums")
+    gateway.access.get.side_effect = lambda key, fetch: fetch()  # nothing kept yet
+    down(gateway, "registry", "session")
+    text = html(gateway.org_profile_save(sent), 503, "en")
+    assert 'name="name" value="Jaunais nosaukums"' in text

@@ -28,6 +28,20 @@ def queue_backlog(amqp_uri: str) -> int:
     return sum(q.get("messages", 0) for q in queues if "--matching." in q["name"])
 
 
+def wait_for_workers(amqp_uri: str, workers: int, timeout: float = 90) -> None:
+    """Until each of matching's queues has `workers` consumers: every worker is up, and
+    the exchanges its handlers bind to exist (an event sent before is dropped)."""
+    vhost = quote(urlparse(amqp_uri).path.lstrip("/") or "/", safe="")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queues = requests.get(f"{RABBIT_API}/queues/{vhost}", timeout=10).json()
+        ours = [q for q in queues if "--matching." in q["name"]]
+        if ours and all(q.get("consumers", 0) >= workers for q in ours):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{workers} matching workers did not start in {timeout} s")
+
+
 def test_three_workers_keep_the_books_straight(tmp_path):
     amqp, drop_vhost = make_vhost()
     mongo, nx = start_nx(tmp_path / "nx")
@@ -36,7 +50,7 @@ def test_three_workers_keep_the_books_straight(tmp_path):
     try:
         workers.start_services(("matching",))
         dispatch = event_dispatcher({"AMQP_URI": amqp})
-        time.sleep(3)  # let all three declare their queues and start consuming
+        wait_for_workers(amqp, 3)
 
         orgs = [f"org_{uuid.uuid4().hex[:20]}" for _ in range(3)]
         for org_id in orgs:

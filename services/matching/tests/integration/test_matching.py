@@ -1,5 +1,6 @@
 """matching over real RabbitMQ and NX-27017, driven by the events it consumes."""
 
+import itertools
 import time
 import uuid
 from types import SimpleNamespace
@@ -8,18 +9,26 @@ import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, worker_factory
 
-from matching.domain import DEFAULT_RESPOND_HOURS
+from matching.rules import DEFAULT_RESPOND_HOURS
 from matching.service import MatchingService
 from matching.storage import MatchingStore
 from tilts_contracts.clock import utcnow
 from tilts_contracts.events import envelope
-from tilts_contracts.messaging import RetryLater
+from tilts_runtime.consumer import RetryLater
 
 pytestmark = pytest.mark.integration
 
 
 def uid(prefix):
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+AGES = itertools.count()
+
+
+def aged_id():
+    """A need id sorting after every one made before it, as pledges' ids do."""
+    return f"need_{next(AGES):08d}{uuid.uuid4().hex[:12]}"
 
 
 def offer_payload(
@@ -185,7 +194,10 @@ def test_an_unanswered_proposal_expires_and_goes_to_the_next_candidate(world):
     assert first["organisation_id"] == slow["id"]
     world.call("shift_clock", 5 * 3600)  # past the 4-hour deadline for critical needs
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not world.matches(need, "expired"):
+    # the expiry is stored before the next candidate is asked: wait for both
+    while time.monotonic() < deadline and not (
+        world.matches(need, "expired") and world.matches(need, "proposed")
+    ):
         time.sleep(0.5)
     assert [m["id"] for m in world.matches(need, "expired")] == [first["id"]]
     assert [m["organisation_id"] for m in world.matches(need, "proposed")] == [quick["id"]]
@@ -300,8 +312,10 @@ class Direct:
 
         self.store = store_class(MongoClient(mongo_uri)[database_name("matching")])
         self.store.ensure_indexes()
-        clock = SimpleNamespace(movable=False, respond_hours=DEFAULT_RESPOND_HOURS)
-        self.service = worker_factory(MatchingService, store=self.store, clock=clock)
+        clock = SimpleNamespace(respond_hours=DEFAULT_RESPOND_HOURS)
+        self.service = worker_factory(
+            MatchingService, store=self.store, clock=clock, clock_movable=False
+        )
 
     def org(self, name):
         org = {"id": uid("org"), "name": name, "status": "verified", "revision": 2}
@@ -313,10 +327,14 @@ class Direct:
         self.service.on_offer_pledged(envelope("offer_pledged", offer))
         return offer
 
-    def need(self, quantity=1):
-        need = need_payload(quantity)
+    def need(self, quantity=1, **fields):
+        need = need_payload(quantity, **fields)
         self.service.on_need_posted(envelope("need_posted", need))
         return need
+
+    def cancel(self, need):
+        cancelled = {**need, "status": "cancelled", "revision": need["revision"] + 1}
+        self.service.on_need_cancelled(envelope("need_cancelled", cancelled))
 
     def matches(self, need):
         return list(self.store.db.matches.find({"need_id": need["id"]}))
@@ -361,6 +379,21 @@ def test_only_a_forced_capacity_cut_takes_back_a_request_already_sent(world):
     cut(3, forced=True)  # the request for 2 is taken back; it is asked for the 1 it has
     statuses = sorted((m["status"], m["quantity"]) for m in world.matches(need))
     assert statuses == [("cancelled", 2), ("proposed", 1)]
+
+
+def test_a_paused_offer_is_proposed_nothing_and_its_resume_meets_the_waiting_need(world):
+    org = world.org("Pausing")
+    offer = world.offer(org, capacity=2)
+
+    def send(status, revision):
+        edited = {**offer, "status": status, "revision": revision, "forced": False}
+        world.send("pledges", envelope("offer_updated", edited), "on_offer_updated")
+
+    send("paused", 2)
+    need = world.need(quantity=1)
+    assert world.matches(need) == []
+    send("active", 3)
+    assert [m["offer_id"] for m in world.matches(need, "proposed")] == [offer["id"]]
 
 
 def test_an_erased_organisation_is_asked_nothing_more(world):
@@ -574,18 +607,18 @@ def test_capacity_given_back_goes_to_the_domains_other_waiting_needs(world):
 
 
 class FailsOnce(MatchingStore):
-    """Matching's real store whose first domain re-match fails, as a database that drops
-    the connection between an event's write and its follow-up would make it."""
+    """Matching's real store whose first read of the waiting needs fails, as a database
+    that drops the connection between an event's write and its follow-up would make it."""
 
     failed = False
 
-    def needs_waiting(self, domain):
+    def waiting_in(self, keys, *args):
         if not FailsOnce.failed:
             FailsOnce.failed = True
             from pymongo.errors import AutoReconnect
 
             raise AutoReconnect("dropped")
-        return super().needs_waiting(domain)
+        return super().waiting_in(keys, *args)
 
 
 def test_a_retried_event_finishes_the_follow_up_its_first_delivery_could_not(mongo_uri):
@@ -649,3 +682,79 @@ def test_a_decline_cut_short_midway_is_finished_by_the_sweep_and_goes_on(mongo_u
     by_offer = {m["offer_id"]: m["status"] for m in direct.matches(need)}
     assert by_offer == {first_offer["id"]: "declined", second_offer["id"]: "proposed"}
     assert direct.store.get_need(need["id"])["covered"] == 1  # the second one's
+
+
+class Watched(MatchingStore):
+    """Matching's real store, noting which waiting needs a re-match looked at and which
+    needs a round ran for (each round reads the need's matches once, first)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.looked_at, self.rounds = [], []
+
+    def waiting_in(self, keys, *args):
+        for need in super().waiting_in(keys, *args):
+            self.looked_at.append(need["_id"])
+            yield need
+
+    def matches_of_need(self, need_id):
+        self.rounds.append(need_id)
+        return super().matches_of_need(need_id)
+
+
+def test_freed_capacity_goes_to_the_needs_it_can_serve_most_urgent_first(mongo_uri):
+    """An offer re-matches only the needs waiting where it serves, in order of urgency
+    and then age, and stops once its capacity is used: the needs it cannot serve (another
+    region, a language it does not speak) and those after its last place are never read."""
+    direct = Direct(Watched, mongo_uri)
+
+    def waiting(region, urgency="normal", **fields):
+        return direct.need(id=aged_id(), region=region, urgency=urgency, **fields)["id"]
+
+    oldest = waiting("latgale")
+    critical = waiting("latgale", "critical")
+    russian = waiting("latgale", languages=["ru"])
+    high = waiting("latgale", "high")
+    low = waiting("latgale", "low")
+    kurzeme = [waiting("kurzeme") for _ in range(4)]
+    riga_critical = waiting("riga", "critical")
+    assert direct.store.db.matches.count_documents({}) == 0  # all of them wait: gaps
+    org = direct.org("Latgale")
+    direct.store.looked_at, direct.store.rounds = [], []
+
+    direct.offer(org, capacity=3, regions=("latgale",))  # speaks no language a need names
+    assert direct.store.looked_at == direct.store.rounds == [critical, high, oldest]
+    asked = {m["need_id"] for m in direct.store.db.matches.find({"status": "proposed"})}
+    assert asked == {critical, high, oldest}
+
+    direct.store.looked_at, direct.store.rounds = [], []
+    direct.offer(direct.org("Everywhere"), capacity=2, regions=("nationwide",))
+    assert direct.store.looked_at == [riga_critical, russian, kurzeme[0]]  # every region
+    assert direct.store.rounds == [riga_critical, kurzeme[0]]  # the Russian one: no round
+    assert {m["need_id"] for m in direct.store.db.matches.find({"status": "proposed"})} == (
+        asked | {riga_critical, kurzeme[0]}
+    )
+    assert low not in direct.store.looked_at
+
+
+def test_a_cancelled_need_gives_its_place_to_the_next_need_waiting_there_alone(mongo_uri):
+    """A cancellation costs a round for the need that takes the freed place, not one for
+    every need waiting in the working group."""
+    direct = Direct(Watched, mongo_uri)
+    org = direct.org("Latgale")
+    direct.offer(org, capacity=2, regions=("latgale",))
+    holding = [direct.need(id=aged_id(), region="latgale") for _ in range(2)]
+    latgale = [direct.need(id=aged_id(), region="latgale")["id"] for _ in range(8)]
+    for _ in range(5):
+        direct.need(id=aged_id(), region="riga")
+    assert all(direct.matches(n) for n in holding)
+    direct.store.looked_at, direct.store.rounds = [], []
+
+    direct.cancel(holding[0])
+
+    assert direct.store.looked_at == direct.store.rounds == [latgale[0]]  # the oldest
+    assert [m["status"] for m in direct.store.db.matches.find({"need_id": latgale[0]})] == [
+        "proposed"
+    ]
+    offer = direct.store.db.offers.find_one({"organisation_id": org["id"]})
+    assert offer["remaining"] == 0  # the place went to a waiting need, nothing was left

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from pymongo import MongoClient
 
-from matching import domain
+from matching import rules
 from matching.storage import MatchingStore, slots_of, with_open_ends
-from tilts_contracts.messaging import VERSION
 from tilts_contracts.settings import database_name
+from tilts_runtime.store import VERSION
 
 pytestmark = pytest.mark.integration
 
@@ -236,11 +236,11 @@ def test_candidates_are_the_freest_eligible_offers_whatever_the_mix(store):
             domain=rng.choice(["health", "legal"]),
             needed_by=rng.choice([None, "2026-02-22", "2026-03-07"]),
         )
-        eligible = [o for o in all_offers if domain.is_candidate(o, n, date.fromisoformat(TODAY))]
+        eligible = [o for o in all_offers if rules.is_candidate(o, n, date.fromisoformat(TODAY))]
         for pool in (3, 200):
             got = store.candidate_slots(n, TODAY, pool)
             assert len(got) == min(pool, len(eligible))
-            assert all(domain.is_candidate(o, n, date.fromisoformat(TODAY)) for o in got)
+            assert all(rules.is_candidate(o, n, date.fromisoformat(TODAY)) for o in got)
             best = sorted((o["remaining"] for o in eligible), reverse=True)[:pool]
             assert sorted((o["remaining"] for o in got), reverse=True) == best
 
@@ -296,10 +296,10 @@ def test_a_slot_describes_its_offer_as_the_rules_and_the_score_read_it(store):
     [described] = store.candidate_slots(n, TODAY)
     held = store.get_offer(off)
     today = date.fromisoformat(TODAY)
-    by_slot, by_offer = domain.score(described, n, 3, {}), domain.score(held, n, 3, {})
+    by_slot, by_offer = rules.score(described, n, 3, {}), rules.score(held, n, 3, {})
     assert (by_slot.score, by_slot.breakdown) == (by_offer.score, by_offer.breakdown)
     assert by_slot.breakdown["region"] == 1.0
-    assert domain.is_candidate(described, n, today)
+    assert rules.is_candidate(described, n, today)
 
 
 def test_start_up_rewrites_slots_written_before_they_carried_the_offers_regions(store):
@@ -430,6 +430,77 @@ def test_a_round_takes_what_is_left_when_another_took_part_of_an_offer(store):
     off = offer(store, org(store)["id"], capacity=5)
     seen = store.get_offer(off)  # this round read 5 free
     assert store.reserve(off, 4)  # another worker took 4 meanwhile
-    assert store.reserve_up_to(seen, need(), TODAY, 3) == 1  # the one left, not nothing
-    assert store.get_offer(off)["remaining"] == 0
-    assert store.reserve_up_to(seen, need(), TODAY, 3) == 0
+    quantity, after = store.reserve_up_to(seen, need(), TODAY, 3)
+    assert quantity == 1  # the one left, not nothing
+    assert after["remaining"] == store.get_offer(off)["remaining"] == 0
+    assert store.reserve_up_to(seen, need(), TODAY, 3) == (0, None)
+
+
+# -- the needs waiting for capacity, in priority order -------------------------------
+
+
+def waiting_need(store, region="riga", urgency="normal", quantity=1, need_id=None):
+    event = {
+        "id": need_id or uid("need"),
+        "domain": "health",
+        "title": "t",
+        "region": region,
+        "languages": [],
+        "quantity": quantity,
+        "urgency": urgency,
+        "status": "open",
+        "revision": 1,
+    }
+    assert store.add_need(event)
+    return event["id"]
+
+
+def queued(store, *regions):
+    return [n["_id"] for n in store.waiting_in([f"health|{r}" for r in regions], page=2)]
+
+
+def test_a_need_leaves_its_queue_when_covered_and_comes_back_when_given_back(store):
+    whole, part = waiting_need(store), waiting_need(store, quantity=3)
+    assert set(queued(store, "riga")) == {whole, part}
+    assert store.cover(whole, 1, 1)
+    assert store.cover(part, 2, 3)  # a part: still waiting for the third
+    assert store.db.needs.find_one({"_id": whole})["queue"] is None  # in the same write
+    assert queued(store, "riga") == [part]
+    store.give_back(
+        {
+            "_id": "mat_1",
+            "need_id": whole,
+            "offer_id": "off_x",
+            "organisation_id": "o",
+            "quantity": 1,
+        }
+    )
+    assert set(queued(store, "riga")) == {whole, part}
+    held = store.get_need(part)
+    store.replace("needs", {**held, "status": "cancelled"})
+    assert queued(store, "riga") == [whole]
+
+
+def test_waiting_needs_are_read_most_urgent_then_oldest_across_regions(store):
+    ids = iter(f"need_{n:04d}{uuid.uuid4().hex[:8]}" for n in range(20))  # oldest first
+    old_low = waiting_need(store, "riga", "low", need_id=next(ids))
+    old_normal = waiting_need(store, "kurzeme", need_id=next(ids))
+    high = waiting_need(store, "riga", "high", need_id=next(ids))
+    normal = [waiting_need(store, "riga", need_id=next(ids)) for _ in range(3)]
+    critical = waiting_need(store, "kurzeme", "critical", need_id=next(ids))
+    waiting_need(store, "latgale", "critical", need_id=next(ids))  # another queue
+    assert queued(store, "riga", "kurzeme") == [critical, high, old_normal, *normal, old_low]
+    # filled by a cover that could not tell (another cover came between its two tries):
+    # the entry is passed over and cleared, never handed out
+    store.db.needs.update_one({"_id": high}, {"$set": {"covered": 1}})
+    assert queued(store, "riga") == [*normal, old_low]
+    assert store.db.needs.find_one({"_id": high})["queue"] is None
+
+
+def test_start_up_queues_the_needs_stored_before_the_queues(store):
+    need_id = waiting_need(store, "latgale", "high")
+    store.db.needs.update_one({"_id": need_id}, {"$unset": {"queue": "", "queue_rank": ""}})
+    assert queued(store, "latgale") == []
+    store.ensure_indexes()  # a worker of the new version starting
+    assert queued(store, "latgale") == [need_id]
+    assert store.db.needs.find_one({"_id": need_id})["queue_rank"].startswith("1|")

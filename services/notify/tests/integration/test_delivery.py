@@ -10,6 +10,7 @@ import eventlet
 import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from prometheus_client import REGISTRY
 from stack import free_port
 
 from conftest import TEST_SECRET, MailSink, eventually
@@ -18,7 +19,7 @@ from tilts_contracts.clock import iso, utcnow
 from tilts_contracts.errors import Conflict, Invalid
 from tilts_contracts.events import envelope
 from tilts_contracts.localtime import RIGA
-from tilts_contracts.tokens import read_response_link
+from tilts_contracts.tokens import link_key, read_response_link
 
 pytestmark = pytest.mark.integration
 RESPOND_HOURS = {"critical": 4, "high": 24, "normal": 72, "low": 168}  # DESIGN.md
@@ -153,7 +154,8 @@ def test_an_english_organisation_gets_english(notify, dispatch_event, smtp_sink)
     # the link in both parts is the signed one for this match and this organisation
     link = re.search(r"http://tilts\.test/respond/([\w.-]+)", text)
     assert link.group(0) in html
-    claims = read_response_link(TEST_SECRET, link.group(1))
+    # signed with the link key, not AUTH_SECRET (a link is no API token)
+    claims = read_response_link(link_key({"AUTH_SECRET": TEST_SECRET}), link.group(1))
     assert (claims["match"], claims["org"]) == (match["id"], match["organisation_id"])
 
 
@@ -165,6 +167,7 @@ def test_mail_waits_while_smtp_is_down_and_goes_when_it_is_back(
     container = container_factory(NotifyService, config)
     container.start()
     to = address()
+    before = {o: emails_counted(o) for o in ("sent", "retry")}
     publish(
         container,
         dispatch_event,
@@ -188,6 +191,14 @@ def test_mail_waits_while_smtp_is_down_and_goes_when_it_is_back(
         assert note["status"] == "sent" and note["attempts"] >= 2
     finally:
         sink.stop()
+    # what Prometheus scrapes from this process: the failed try and the send
+    assert emails_counted("retry") - before["retry"] >= 1
+    assert emails_counted("sent") - before["sent"] >= 1
+
+
+def emails_counted(outcome: str) -> float:
+    labels = {"template": "match_proposed", "outcome": outcome}
+    return REGISTRY.get_sample_value("tilts_emails_total", labels) or 0.0
 
 
 def test_a_digest_organisation_gets_urgent_requests_at_once_and_the_rest_bundled(
@@ -260,7 +271,9 @@ def test_a_registration_is_acknowledged(notify, dispatch_event, smtp_sink):
         "on_organisation_registered",
     )
     [msg] = smtp_sink.wait_for(to)
-    assert msg["Subject"] == "We received your registration: Rīgas brīvprātīgie"
+    # the subject holds nothing the public form took: the form cannot write it for spam
+    assert msg["Subject"] == "We received your registration with Tilts"
+    assert "Rīgas brīvprātīgie" in msg.get_body(("plain",)).get_content()
 
 
 def test_a_questionnaire_is_announced_to_the_domains_reviewers(notify, dispatch_event, smtp_sink):

@@ -2,59 +2,23 @@
 RabbitMQ, NX-27017 and a misbehaving aiosmtpd server (smtp_faults.py)."""
 
 import logging
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from pymongo import MongoClient
-from stack import free_port, wait_for_port
 
-from conftest import MailSink
-from notify import mail, service
-from notify.domain import NEVER
+from notify import delivery
+from notify.rules import NEVER
 from notify.service import NotifyService
 from tilts_contracts import settings
 from tilts_contracts.events import envelope
-from tilts_contracts.messaging import VERSION
+from tilts_runtime.store import VERSION
 
 from .test_delivery import address, match_payload
 
 pytestmark = pytest.mark.integration
-FAULTS = Path(__file__).with_name("smtp_faults.py")
-
-
-class FaultySmtp(MailSink):
-    """A real SMTP server that stalls or answers badly, keeping what it accepts."""
-
-    def __init__(self, directory: Path, *options: str):
-        super().__init__(directory, free_port())
-        self.options = options
-
-    def start(self):
-        command = [sys.executable, str(FAULTS), "--port", str(self.port), "--dir", str(self.dir)]
-        self.proc = subprocess.Popen(
-            [*command, *self.options], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
-        wait_for_port(self.host, self.port, 30, self.proc)
-
-
-@pytest.fixture
-def faulty_smtp(tmp_path):
-    started = []
-
-    def start(*options: str) -> FaultySmtp:
-        server = FaultySmtp(tmp_path / f"mail{len(started)}", *options)
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
 
 
 def outbox(container, **filters) -> list[dict]:
@@ -86,8 +50,8 @@ def test_a_session_slower_than_the_claim_is_abandoned_not_run_beside_a_second(
     socket timeout); the claim is 6 s here. Without a deadline on the whole session a
     second worker takes the message when the claim runs out and both deliver it; with
     one (2 s here) the first gives up while it still holds the message, and it goes once."""
-    monkeypatch.setattr(service, "CLAIM", timedelta(seconds=6))
-    monkeypatch.setattr(mail, "SESSION_DEADLINE", 2, raising=False)
+    monkeypatch.setattr(delivery, "CLAIM", timedelta(seconds=6))
+    monkeypatch.setattr(delivery, "SESSION_DEADLINE", 2, raising=False)
     server = faulty_smtp("--stall", "2.5", "--stalled", "1")
     config = {**service_config, "SMTP_PORT": server.port, "NOTIFY_RETRY_SECONDS": 1}
     workers = [container_factory(NotifyService, config) for _ in range(2)]

@@ -215,7 +215,7 @@ def test_keys_stored_by_older_rules_are_recomputed_at_start(container_factory, s
 def test_public_profiles_answers_for_every_id_however_many(container_factory, service_config):
     from pymongo import MongoClient
 
-    from registry import domain
+    from registry import rules
 
     ids = [f"org_{n:024x}" for n in range(2500)]
     with MongoClient(service_config["MONGO_URI"]) as mongo:
@@ -227,7 +227,7 @@ def test_public_profiles_answers_for_every_id_however_many(container_factory, se
                 "email_key": f"b{n}@example.org",
                 "name_key": str(n),
                 "search_key": f"biedriba {n}",
-                "key_version": domain.KEYS_VERSION,
+                "key_version": rules.KEYS_VERSION,
                 "status": "verified",
             }
             for n, org_id in enumerate(ids)
@@ -242,4 +242,89 @@ def test_public_profiles_answers_for_every_id_however_many(container_factory, se
         "website": None,
         "status": "verified",
         "anonymous": False,
+        "private": False,
     }
+
+
+def test_a_change_waiting_for_review_may_not_take_another_organisations_name(registry):
+    # held unchecked, the verify that applies it would be a 409 for ever after
+    with entrypoint_hook(registry, "create_organisation") as create:
+        other = create({**ORG, "name": "Zaļā sala", "email": "sala@example.org"}, "coord")
+        mine = create({**ORG, "name": "Mana biedrība", "email": "mana@example.org"}, "coord")
+    with entrypoint_hook(registry, "verify_organisation") as verify:
+        verify(mine["id"], "coord")
+    with entrypoint_hook(registry, "update_organisation") as update:
+        for taken in ({"name": "ZAĻĀ SALA"}, {"email": "Sala@example.org"}):
+            with pytest.raises(Conflict) as caught:
+                update(mine["id"], taken, "org:me", True)
+            assert caught.value.details["existing_id"] == other["id"]
+        held = update(mine["id"], {"name": "Mana jaunā biedrība"}, "org:me", True)
+    assert held["pending_changes"] == {"name": "Mana jaunā biedrība"}
+
+
+def test_an_address_signs_in_for_one_organisation_only(registry):
+    # two organisations holding one address: its sign-in would land in either
+    with entrypoint_hook(registry, "create_organisation") as create:
+        theirs = create({**ORG, "name": "Viņu biedrība", "email": "vinu@example.org"}, "coord")
+        mine = create({**ORG, "name": "Mūsu biedrība", "email": "musu@example.org"}, "coord")
+    with entrypoint_hook(registry, "update_organisation") as update:
+        with pytest.raises(Conflict) as caught:
+            update(mine["id"], {"contacts": ["VINU@example.org"]}, "org:me", True)
+        assert "contacts" in caught.value.details
+        update(theirs["id"], {"contacts": ["kopa@example.org"]}, "org:them", True)
+        with pytest.raises(Conflict):
+            update(mine["id"], {"contacts": ["kopa@example.org"]}, "org:me", True)
+    with entrypoint_hook(registry, "create_organisation") as create:
+        with pytest.raises(Conflict) as caught:
+            create({**ORG, "name": "Trešā", "email": "Kopa@example.org"}, "coord")
+    assert caught.value.details["existing_id"] == theirs["id"]
+    with entrypoint_hook(registry, "import_rows") as import_rows:
+        [line] = import_rows([{**ORG, "name": "Ceturtā", "email": "kopa@example.org"}], "coord")
+    assert (line["result"], line["existing_id"]) == ("duplicate", theirs["id"])
+
+
+def test_two_organisations_sharing_an_address_from_before_can_still_be_changed(registry, mongo_uri):
+    # stored before addresses were checked: a coordinator must still suspend either
+    from pymongo import MongoClient
+
+    from tilts_contracts import settings
+
+    with entrypoint_hook(registry, "create_organisation") as create:
+        first = create({**ORG, "name": "Pirmā", "email": "pirma@example.org"}, "coord")
+        second = create({**ORG, "name": "Otrā", "email": "otra@example.org"}, "coord")
+    with MongoClient(mongo_uri) as client:
+        orgs = client[settings.database_name("registry")].organisations
+        orgs.update_one({"_id": first["id"]}, {"$set": {"contact_keys": ["otra@example.org"]}})
+    with entrypoint_hook(registry, "suspend_organisation") as suspend:
+        assert suspend(second["id"], "coord", "pārbaude")["status"] == "suspended"
+        assert suspend(first["id"], "coord", "pārbaude")["status"] == "suspended"
+
+
+def test_two_deliveries_of_one_registration_racing_store_it_once(mongo_uri):
+    # a double click on /register sends one id twice; the second insert meets the first
+    from pymongo import MongoClient
+
+    from registry import rules
+    from registry.access_store import RegistryStore
+    from tilts_contracts.clock import utcnow
+
+    class Racing(RegistryStore):
+        raced = False
+
+        def insert(self, collection, doc, *args, **kwargs):
+            if not self.raced:  # the other delivery lands between the check and the insert
+                self.raced = True
+                super().insert(collection, dict(doc), *args, **kwargs)
+            return super().insert(collection, doc, *args, **kwargs)
+
+    client = MongoClient(mongo_uri)
+    store = Racing(client["tilts_registry_race_test"])
+    try:
+        store.ensure_indexes()
+        org = rules.register(ORG, "org_00000000000000000race", utcnow())
+        stored = store.add_organisation(org, "organisation_registered")
+        assert stored["_id"] == org["_id"]
+        assert store.db.organisations.count_documents({}) == 1
+    finally:
+        client.drop_database("tilts_registry_race_test")
+        client.close()

@@ -1,0 +1,51 @@
+"""Profile a need's path through a whole stack: every service process runs under
+pyinstrument while needs are posted at a steady rate, then while 8 clients list offers
+(GET /api/offers) for 5 s; each process's call tree is
+written to bench/profiles/<service>-<pid>.txt when the stack stops. Never a test.
+
+    .venv/bin/python bench/profile_need.py [--rate 20] [--seconds 10]
+"""
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # see bench/e2e.py
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "deploy" / "local"))
+
+from bench.tiltsbench import code, scenarios  # noqa: E402
+from bench.tiltsbench.gets import get_throughput  # noqa: E402
+from bench.tiltsbench.latency import need_to_email  # noqa: E402
+from bench.tiltsbench.mail import Mailbox  # noqa: E402
+from bench.tiltsbench.stacks import BenchStack  # noqa: E402
+
+PROFILES = HERE / "profiles"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--var", help="keep the stack's logs here (default: a temporary one)")
+    args = parser.parse_args()
+    shutil.rmtree(PROFILES, ignore_errors=True)
+    PROFILES.mkdir()
+    version = code.current()
+    version.env = {
+        "PYTHONPATH": str(HERE / "tiltsbench" / "profiling"),
+        "BENCH_PROFILE_DIR": str(PROFILES),
+    }
+    with tempfile.TemporaryDirectory() as tmp, BenchStack(version, Path(args.var or tmp)) as stack:
+        scenarios.serve_bench_needs(stack.url)
+        got = need_to_email(stack.url, Mailbox(stack.mail_dir), args.rate, args.seconds)
+        gets = get_throughput(stack.url)  # the gateway's reads, in its profile too
+    print(f"need -> email p50 {got.p50:.1f} ms, p95 {got.p95:.1f} ms; GET /api/offers {gets:.0f}/s")
+    print(f"profiles in {PROFILES}/")
+
+
+if __name__ == "__main__":
+    main()

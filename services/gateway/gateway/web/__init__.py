@@ -1,0 +1,1 @@
+"""Server-rendered pages: the public wall, dashboard and commitments, emailed links."""
