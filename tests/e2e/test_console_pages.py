@@ -18,7 +18,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 FORM_ID = re.compile(r'name="form_id" value="([^"]+)"')
 LINK = re.compile(r"https?://\S+/signin/[A-Za-z0-9_-]+")
 # a region and language no other test's offers cover: nothing here takes their capacity
-REGION, LANGUAGE = "kurzeme", "ka"
+REGION, LANGUAGE = "kurzeme", "ps"
 
 
 def a_client() -> dict:
@@ -123,7 +123,7 @@ def test_a_posted_need_shows_its_proposal_and_why_and_is_cancelled_once(
 
     page = wait_until(lambda: browser.get(url), lambda p: org["name"] in p.text)
     said = text(page)
-    assert "same region (Kurzeme)" in said and "speaks Georgian" in said
+    assert "same region (Kurzeme)" in said and "speaks Pashto" in said
     assert "covers all that is needed (1)" in said and "no answers on record yet" in said
     assert "Cancel this need" in said
 

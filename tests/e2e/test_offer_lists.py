@@ -15,7 +15,7 @@ from gateway.api.listcache import EMPTIED_BY, TTL
 pytestmark = pytest.mark.integration
 
 # a working group, region and language no other test's offers share
-DOMAIN, REGION, LANGUAGE = "legal", "kurzeme", "ka"
+DOMAIN, REGION, LANGUAGE = "legal", "kurzeme", "tg"
 SLACK = 1.5  # seconds a loaded machine may add to the gateway's own bound
 
 
