@@ -357,3 +357,52 @@ def test_the_offer_form_sent_again_with_other_words_adds_that_offer_too(stack, v
         assert sent.status_code == 200 and title in sent.text
     shown = browser.get(f"{stack.url}/org/offers?lang=en").text
     assert "Zupas virtuve" in shown and "Maizes cepšana" in shown
+
+
+def test_a_capacity_raised_on_org_shows_on_the_wall_and_serves_a_bigger_need(
+    stack, client, verified_org
+):
+    _, browser = contact_of(stack, verified_org)
+    title = f"Tulkojumi {uuid.uuid4().hex[:6]}"
+    offer_id = add_offer(stack, browser, title, "cr", capacity=1)
+    saved = act(stack, browser, f"/org/offers/{offer_id}", capacity="4", regions=["riga"])
+    assert saved.status_code == 200 and "4 of 4 free" in saved.text, saved.text[-1500:]
+    wall = eventually(
+        lambda: requests.get(f"{stack.url}/wall?lang=en&region=riga").text,
+        lambda text: re.search(rf"<h3>{title}</h3>(?:(?!</li>).)*/ 4 consultations", text, re.S),
+    )
+    assert re.search(rf"<h3>{title}</h3>(?:(?!</li>).)*/ 4 consultations", wall, re.S)
+    # matching sees four: a need for three is asked of this offer alone, all three
+    need = need_now(
+        stack, client, post_need(stack, client, "cr", quantity=3), lambda n: n["matches"]
+    )
+    assert [(m["offer_id"], m["quantity"]) for m in need["matches"]] == [(offer_id, 3)]
+
+
+def test_an_offer_withdrawn_on_org_leaves_the_wall(stack, verified_org):
+    _, browser = contact_of(stack, verified_org)
+    title = f"Velosipēdi {uuid.uuid4().hex[:6]}"
+    offer_id = add_offer(stack, browser, title, "ho")
+    withdrawn = act(stack, browser, f"/org/offers/{offer_id}/withdraw")
+    assert withdrawn.status_code == 200 and "withdrawn" in withdrawn.text
+    again = act(stack, browser, f"/org/offers/{offer_id}/withdraw")  # a second click
+    assert again.status_code == 200
+    wall = eventually(
+        lambda: requests.get(f"{stack.url}/wall?lang=en").text, lambda text: title not in text
+    )
+    assert title not in wall
+
+
+def test_five_contacts_at_most_and_a_removed_one_is_gone(stack, verified_org):
+    _, browser = contact_of(stack, verified_org)
+    addresses = [unique(f"kolega{n}") for n in range(6)]
+    for address in addresses[:5]:
+        assert act(stack, browser, "/org/contacts", contact=address).status_code == 200
+    full = act(stack, browser, "/org/contacts", contact=addresses[5])
+    assert full.status_code == 400 and "There are 5 contacts already" in full.text
+    assert f'value="{addresses[5]}"' in full.text  # what was typed stays
+    removed = act(stack, browser, "/org/contacts/remove", contact=addresses[0])
+    assert removed.status_code == 200
+    page = browser.get(f"{stack.url}/org/contacts?lang=en").text
+    assert addresses[0] not in page and all(a in page for a in addresses[1:5])
+    assert act(stack, browser, "/org/contacts", contact=addresses[5]).status_code == 200

@@ -55,6 +55,11 @@ def test_a_weekly_offer_exhausted_this_week_is_matched_again_next_week(own_stack
     offer = reply.json()
     assert offer["renews"] == "weekly" and offer["renewed_at"] is None
     offer_url = f"{url}/api/offers/{offer['id']}"
+    wall = wait_until(
+        lambda: requests.get(f"{url}/wall?lang=lv&region={REGION}", timeout=10).text,
+        lambda page: "Juridiskās konsultācijas" in page,
+    )
+    assert "/ 2 konsultācijas nedēļā" in wall  # the public reads how often it comes back
 
     def post_need(title, quantity):
         body = {"domain": DOMAIN, "region": REGION, "title": title, "quantity": quantity}

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 from stack import SERVICES  # noqa: E402
 from testbed import RABBIT_API  # noqa: E402
 
-CLASSIC_RELEASE = "afd7459"  # main before quorum queues
-PACKAGES = ["contracts", "runtime"] + [f"services/{s}" for s in SERVICES]
+CLASSIC_RELEASE = "84e893c"  # the last release on classic queues (before tilts_runtime)
+PACKAGES = ["contracts"] + [f"services/{s}" for s in SERVICES]
 
 pytestmark = pytest.mark.integration
 

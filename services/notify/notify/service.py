@@ -13,7 +13,7 @@ from tilts_contracts import lifecycles
 from tilts_contracts.clock import new_id, parse_iso, utcnow
 from tilts_contracts.errors import Invalid
 from tilts_contracts.schemas import common, notifications
-from tilts_runtime import operable
+from tilts_runtime import operable, testclock
 from tilts_runtime.consumer import consumes
 from tilts_runtime.dependencies import EventDispatcher, MongoDatabase
 from tilts_runtime.operable import rpc
@@ -45,7 +45,8 @@ class Postman(DependencyProvider):
         return self
 
 
-class NotifyService(operable.Operable):  # via the module: `nameko run` serves all it sees
+# via the module: `nameko run` serves all it sees
+class NotifyService(operable.Operable, testclock.MovableClock):
     name = "notify"
 
     store: NotificationStore = MongoDatabase(NotificationStore)
@@ -271,7 +272,7 @@ class NotifyService(operable.Operable):  # via the module: `nameko run` serves a
     @timer(interval=24 * 3600, eager=True)
     def forget_old_mail(self):
         """Daily (and at start): sent messages lose recipient and body after 90 days."""
-        cleared = privacy.clear_sent(self.store, utcnow())
+        cleared = privacy.clear_sent(self.store, self._now())  # tests may move the clock
         if cleared:
             log.info("cleared the recipient and body of %d messages sent long ago", cleared)
 

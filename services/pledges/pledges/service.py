@@ -222,9 +222,9 @@ class PledgesService(operable.Operable, testclock.MovableClock):
     def forget_outlived_texts(self, now: datetime | None = None) -> int:
         """Retention, once a day (and at start): the text of needs ended RETENTION_DAYS
         ago goes, and need_updated tells matching's copies. `now` is for tests; the timer
-        uses the clock."""
+        uses the service's clock (which tests may move)."""
         return retention.forget_outlived_texts(
-            self.store, now or utcnow(), self.retention_days, self.dispatch
+            self.store, now or self._now(), self.retention_days, self.dispatch
         )
 
     # -- public views: the resource wall, the dashboard, the commitment document ----

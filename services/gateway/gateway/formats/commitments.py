@@ -12,6 +12,13 @@ from tilts_contracts import localtime, taxonomy
 from .spreadsheet import spreadsheet_text
 
 
+def amount(offer: dict, lang: str) -> str:
+    """An offer's capacity as a reader says it: "3 consultations a week"."""
+    renews = offer.get("renews")
+    period = taxonomy.name(taxonomy.RENEWALS, renews, lang) if renews else ""
+    return " ".join(str(x) for x in (offer["capacity"], offer.get("unit") or "", period) if x != "")
+
+
 def commitment_rows(doc: dict, lang: str, name: Callable[[str], str]) -> list[dict]:
     """Flat rows of the commitment document, in the chosen language."""
     rows = []
@@ -24,6 +31,9 @@ def commitment_rows(doc: dict, lang: str, name: Callable[[str], str]) -> list[di
                     "offer": c["title"],
                     "capacity": c["capacity"],
                     "unit": c["unit"] or "",
+                    "renews": taxonomy.name(taxonomy.RENEWALS, c["renews"], lang)
+                    if c.get("renews")
+                    else "",
                     "remaining": c["remaining"],
                     "accepted": c["accepted"],
                     "fulfilled": c["fulfilled"],
@@ -59,7 +69,7 @@ def commitments_markdown(doc: dict, lang: str, w: dict, name: Callable[[str], st
             cells = [
                 name(c["organisation_id"]),
                 c["title"],
-                f"{c['capacity']} {c['unit'] or ''}".strip(),
+                amount(c, lang),
                 c["remaining"],
                 c["accepted"],
                 c["fulfilled"],
@@ -82,6 +92,7 @@ CSV_COLUMNS = (
     "offer",
     "capacity",
     "unit",
+    "renews",
     "remaining",
     "accepted",
     "fulfilled",

@@ -9,6 +9,7 @@ from tilts_contracts import localtime, taxonomy
 from tilts_contracts.errors import TiltsError
 
 from ..api.base import Routes, Settings
+from ..formats.commitments import amount
 from .words import TEXT, TROUBLE
 
 HTML = "text/html; charset=utf-8"
@@ -22,6 +23,7 @@ def environment() -> Environment:
     env.globals["taxonomy"] = taxonomy
     env.filters["until"] = localtime.until  # Riga time, the zone named, lv or en
     env.filters["at"] = localtime.at
+    env.filters["amount"] = amount  # "3 consultations a week"
     return env
 
 

@@ -58,6 +58,7 @@ def test_the_csv_has_a_bom_latvian_headers_and_its_generated_at_time():
         "Piedāvājums",
         "Kapacitāte",
         "Vienība",
+        "Atjaunojas",
         "Brīvā kapacitāte",
         "Pieņemts",
         "Izpildīts",
@@ -125,21 +126,44 @@ def test_a_private_person_is_shown_as_one_never_by_name_or_website():
 
 
 def test_the_wall_names_languages_instead_of_showing_codes():
-    env = pages.environment()  # the gateway's own, with its filters
     offer = {**commitment("org_a", "Zupas virtuve"), "languages": ["lv", "ru", "xx"]}
     wall = {"domains": [{"domain": "social", "offers": [offer]}], "generated_at": "2026-11-24"}
     for lang, said in [
         ("lv", "Valodas: latviešu, krievu, xx"),
         ("en", "Languages: Latvian, Russian"),
     ]:
-        page = env.get_template("wall.html").render(
+        page = render("wall.html", lang, wall=wall)
+        assert said in page
+        assert public.WORDS[lang]["remaining"] in page and "Brīvs:" not in page
+
+
+def render(template: str, lang: str, **context) -> str:
+    return (
+        pages.environment()
+        .get_template(template)
+        .render(
             lang=lang,
             w=public.WORDS[lang],
             taxonomy=taxonomy,
-            wall=wall,
-            region=None,
             name=lambda oid: "Drošā māja",
             website=lambda oid: None,
+            region=None,
+            **context,
         )
-        assert said in page
-        assert public.WORDS[lang]["remaining"] in page and "Brīvs:" not in page
+    )
+
+
+def test_the_wall_and_the_commitment_document_say_how_often_capacity_renews():
+    weekly = commitment("org_a", "Konsultācijas", unit="konsultācijas", renews="weekly")
+    once = commitment("org_a", "Zupa", unit="porcijas")
+    doc = {"generated_at": "2026-11-24T12:00:00Z",
+           "domains": [{"domain": "legal", "commitments": [weekly, once]}]}  # fmt: skip
+    wall = {"generated_at": doc["generated_at"],
+            "domains": [{"domain": "legal", "offers": [weekly, once]}]}  # fmt: skip
+    assert "/ 4 konsultācijas nedēļā</p>" in render("wall.html", "lv", wall=wall)
+    assert "/ 4 porcijas</p>" in render("wall.html", "lv", wall=wall)
+    page = render("commitments.html", "en", doc=doc)
+    assert "<td>4 konsultācijas a week</td>" in page and "<td>4 porcijas</td>" in page
+    assert "| 4 konsultācijas a week |" in public.commitments_markdown(doc, PROFILES, "en")
+    rows = read(public.commitments_csv(doc, PROFILES, "en").removeprefix("\ufeff"))
+    assert [r["Renews"] for r in rows] == ["a week", ""]

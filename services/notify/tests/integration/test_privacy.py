@@ -209,8 +209,22 @@ class AskedWhen:
 
 def test_the_daily_timer_clears_what_was_sent_ninety_days_before_today():
     store = AskedWhen()
-    worker_factory(NotifyService, store=store).forget_old_mail()
+    worker_factory(NotifyService, store=store, clock_movable=False).forget_old_mail()
     [cutoff, same] = store.before
     assert cutoff == same and abs((utcnow() - timedelta(days=90) - cutoff).total_seconds()) < 60
     [timer] = NotifyService.forget_old_mail.nameko_entrypoints
     assert timer.interval == 24 * 3600 and timer.eager
+
+
+class MovedOn(AskedWhen):
+    """As AskedWhen, on a test clock moved 91 days on."""
+
+    def clock_offset(self) -> float:
+        return timedelta(days=91).total_seconds()
+
+
+def test_the_daily_timer_reads_the_test_clock_where_it_may_be_moved():
+    store = MovedOn()
+    worker_factory(NotifyService, store=store, clock_movable=True).forget_old_mail()
+    [cutoff, _] = store.before
+    assert abs((utcnow() + timedelta(days=1) - cutoff).total_seconds()) < 60

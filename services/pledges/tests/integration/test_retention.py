@@ -125,3 +125,16 @@ def test_text_written_again_after_retention_is_forgotten_in_its_turn(pledges, di
     assert texts(pledges, need) == [("Vajag divas gultas", "")]
     assert call(pledges, "forget_outlived_texts", now + timedelta(days=32)) == 1
     assert texts(pledges, need) == [("", "")]
+
+
+def test_the_daily_timer_forgets_on_the_test_clock(container_factory, service_config):
+    pledges = container_factory(
+        PledgesService, {**service_config, "RETENTION_DAYS": "30", "TEST_CLOCK": True}
+    )
+    pledges.start()
+    ended = post(pledges)
+    call(pledges, "cancel_need", ended["id"])
+    assert call(pledges, "forget_outlived_texts") == 0  # today: kept
+    call(pledges, "shift_clock", 31 * 24 * 3600)
+    assert call(pledges, "forget_outlived_texts") == 1  # as the daily timer calls it
+    assert texts(pledges, ended) == [("", "")]
