@@ -3,9 +3,10 @@
 Three RabbitMQ nodes of the test's own (deploy/local/cluster.py: own names, ports and
 data, never the machine's broker) form a cluster; the services get all three in
 AMQP_URI, `;`-separated. The node that leads the queues (the one the services declared
-them on) is killed with SIGKILL while needs are being posted. Quorum queues keep every
-queued event on the other two; the services reconnect to a surviving node. Every need is
-matched and emailed exactly once. The test prints the figures bench/RESULTS.md records.
+them on) is killed with SIGKILL while needs are being posted and three needs' events
+wait in it, their consumer stopped. Quorum queues keep every queued event on the other
+two; the services reconnect to a surviving node. Every need is matched and emailed
+exactly once. The test prints the figures bench/RESULTS.md records.
 """
 
 import sys
@@ -39,21 +40,30 @@ def test_a_dead_cluster_node_loses_no_event(
 ):  # the cluster first, so it is stopped after the services, not under them
     running = own_stack(AMQP_URI=cluster.uri, RPC_TIMEOUT="3")
     flow = needs_flow(running, "cluster-node@example.org", "children", "zemgale")
-    stored = []  # (when, need), posted one after another while the node dies
-
-    def post_all():
-        for n in range(10):
-            stored.append((time.monotonic(), flow.post_need(n)))
-
     leader = cluster.leader_of(NEEDS_QUEUE)
     assert leader is cluster.nodes[0]  # where the services connected and declared
-    poster = threading.Thread(target=post_all)
+    # matching stopped: the first needs' events wait in its queue, on the node that dies
+    running.stop_service("matching")
+    stored = [(time.monotonic(), flow.post_need(n)) for n in range(3)]
+
+    def queued() -> int:
+        rows = leader.ctl("list_queues", "name", "messages", "--quiet").splitlines()
+        return next((int(r.split()[1]) for r in rows if r.split()[0] == NEEDS_QUEUE), 0)
+
+    in_flight = wait_until(queued, lambda n: n == 3, timeout=30)
+    assert in_flight == 3
+
+    def post_rest():  # and more are posted, one after another, while the node dies
+        for n in range(3, 10):
+            stored.append((time.monotonic(), flow.post_need(n)))
+
+    poster = threading.Thread(target=post_rest)
     poster.start()
-    wait_until(lambda: len(stored), lambda count: count >= 3, timeout=60, interval=0.01)
-    in_flight = len(stored) - len(flow.proposals())
+    wait_until(lambda: len(stored), lambda count: count >= 5, timeout=60, interval=0.01)
     killed = time.monotonic()
     leader.kill()
     poster.join(200)
+    running.start_service("matching")
     needs = [need for _, need in stored]
     recovered = min(when for when, _ in stored if when > killed) - killed
     ids = {n["id"] for n in needs}
