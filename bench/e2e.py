@@ -10,7 +10,7 @@ stack of 20 offers; needs matched and emailed per second for a burst with 1 and 
 matching workers; need -> email with 1k and with 100k active offers;
 need -> email while 1,000 needs wait in one working group and 100 capacity events come.
 
-    .venv/bin/python bench/e2e.py [--against cb85afd|none] [--only plain,burst1,...]
+    .venv/bin/python bench/e2e.py [--against 84e893c|none] [--only plain,burst1,...]
 """
 
 import argparse
@@ -32,7 +32,7 @@ from bench.tiltsbench import code, report, scenarios  # noqa: E402
 from bench.tiltsbench.burst import burst  # noqa: E402
 from bench.tiltsbench.ceilings import broker_ceiling, storage_ceiling  # noqa: E402
 
-BEFORE_ISSUE_19 = "cb85afd"  # main before the matching reshape: the issue's "today"
+BEFORE_ISSUE_19 = "84e893c"  # the last landed main before issue 19: the issue's "today"
 SCENARIOS = ("plain", "gets", "burst1", "burst2", "wall_small", "wall_big", "waiting")
 
 

@@ -43,5 +43,6 @@ def older(ref: str, into: Path) -> Code:
         subprocess.run(["git", "-C", str(ROOT), "archive", ref], stdout=out, check=True)
     with tarfile.open(archive) as tar:
         tar.extractall(into, filter="data")
-    path = ":".join(str(into / p) for p in PACKAGES)
+    # an older tree may lack a package (tilts_runtime came with issue 20)
+    path = ":".join(str(into / p) for p in PACKAGES if (into / p).is_dir())
     return Code(f"old ({ref[:9]})", into, shared_storage=True, env={"PYTHONPATH": path})

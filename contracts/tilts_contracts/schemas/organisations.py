@@ -16,6 +16,19 @@ FILTERS = {
 
 
 MAX_CONTACTS = 5
+# what an organisation says of itself on its profile page and in the directory's CSV:
+# OrganisationIn's fields but its kind and the addresses that sign in for it
+PROFILE_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "website",
+    "description",
+    "domains",
+    "regions",
+    "languages",
+    "preferred_language",
+)
 OWN_CONTACTS = "describe the organisation's work; its own contacts go in email, phone and website"
 
 

@@ -186,9 +186,7 @@ class MatchingService(operable.Operable, testclock.MovableClock):
         said: dict | None = None,
     ) -> dict:
         """Decline; `said` (optional): `{"reason": one of DECLINE_REASONS, "note": text}`."""
-        said = common.load(needs.DeclineIn(), said or {})
-        match = self.follow.answer(match_id, "decline", organisation_id, by, said)
-        return common.present(needs.Match, match)
+        return self._answer(match_id, "decline", needs.DeclineIn(), organisation_id, by, said)
 
     @rpc
     def fulfil_match(
@@ -199,8 +197,12 @@ class MatchingService(operable.Operable, testclock.MovableClock):
         said: dict | None = None,
     ) -> dict:
         """Mark delivered; `said` (optional): `{"quantity": how much was given}`."""
-        said = common.load(needs.FulfilIn(), said or {})
-        match = self.follow.answer(match_id, "fulfil", organisation_id, by, said)
+        return self._answer(match_id, "fulfil", needs.FulfilIn(), organisation_id, by, said)
+
+    def _answer(self, match_id, how, schema, organisation_id, by, said) -> dict:
+        """An organisation's answer that says something (checked by `schema`)."""
+        said = common.load(schema, said or {})
+        match = self.follow.answer(match_id, how, organisation_id, by, said)
         return common.present(needs.Match, match)
 
     @rpc

@@ -8,23 +8,13 @@ import re
 
 from tilts_contracts import taxonomy
 from tilts_contracts.errors import Invalid
+from tilts_contracts.schemas.organisations import PROFILE_FIELDS
 
 from .hsds import hsds, hsds_id  # noqa: F401 - every format of the directory, one import
 from .reachable import listed, unnamed
 from .spreadsheet import spreadsheet_text, unguard
 
-COLUMNS = (
-    "name",
-    "kind",
-    "email",
-    "phone",
-    "website",
-    "description",
-    "domains",
-    "regions",
-    "languages",
-    "preferred_language",
-)
+COLUMNS = ("name", "kind", *PROFILE_FIELDS[1:])
 LIST_COLUMNS = ("domains", "regions", "languages")
 REQUIRED = ("name", "email")
 # written by `tilts export --format csv`, so that file can be imported again; not read

@@ -3,24 +3,12 @@ in for it. A verified organisation's new name, email or website wait for a coord
 (the registry keeps them in `pending_changes`)."""
 
 from tilts_contracts.errors import Conflict, Invalid
-from tilts_contracts.schemas.organisations import MAX_CONTACTS
+from tilts_contracts.schemas.organisations import MAX_CONTACTS, PROFILE_FIELDS
 
 from . import org_forms
 from .org import OrgPages, route
 from .org_words import ORG
 from .pages import language
-
-PROFILE_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "website",
-    "description",
-    "domains",
-    "regions",
-    "languages",
-    "preferred_language",
-)
 
 
 class OrgProfileRoutes(OrgPages):
