@@ -8,52 +8,23 @@ Run as a separate process (Playwright's sync API and eventlet do not share one):
 pages worth showing also to `docs` at 390 and 1280 px when the plan names it.
 """
 
-import json
-import sys
 import time
-from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-from signin_drive import ARGS, CHROMIUM, emailed_link
-
-PHONE, WIDE = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
-
-
-def snapshot(page, name: str, plan: dict, response=None) -> dict:
-    page.screenshot(path=str(Path(plan["shots"]) / f"console-{name}.png"), full_page=True)
-    return {
-        "step": name,
-        "url": page.url,
-        "status": response.status if response else None,
-        "text": page.inner_text("body"),
-        "labelled": page.evaluate(
-            "() => [...document.querySelectorAll('input:not([type=hidden]),textarea,select')]"
-            ".every(e => e.labels && e.labels.length > 0)"
-        ),
-        "wide": page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1"),
-    }
+from chromium import (
+    CLIENT,
+    PHONE,
+    at_both_widths,
+    mail_seen,
+    press,
+    run,
+    sign_in,
+    snapshot,
+)
 
 
 def for_docs(page, name: str, plan: dict) -> None:
-    """The page at a phone's width and a laptop's, for the README (docs/screenshots)."""
-    if not plan.get("docs"):
-        return
-    for size, label in ((PHONE, "390"), (WIDE, "1280")):
-        page.set_viewport_size(size)
-        page.screenshot(
-            path=str(Path(plan["docs"]) / f"console-{name}-{label}.png"), full_page=True
-        )
-    page.set_viewport_size(PHONE)
-
-
-def sign_in(page, plan: dict, email: str, seen: set) -> None:
-    page.goto(f"{plan['site']}/signin")
-    page.get_by_label("E-pasta adrese").fill(email)
-    page.get_by_role("button", name="Sūtīt saiti").click()
-    page.wait_for_load_state()
-    page.goto(emailed_link(plan["mail_dir"], email, seen, timeout=90))
-    page.get_by_role("button", name="Pierakstīties").click()
-    page.wait_for_load_state()
+    """The page for the README (docs/screenshots), only when the plan names `docs`."""
+    at_both_widths(page, plan.get("docs"), f"console-{name}")
 
 
 def post_need(page, plan: dict, description: str) -> None:
@@ -63,8 +34,7 @@ def post_need(page, plan: dict, description: str) -> None:
     page.get_by_label("gruzīnu").check()
     page.get_by_label("Daudzums").fill("1")
     page.get_by_label("Apraksts").fill(description)
-    page.get_by_role("button", name="Ievietot", exact=True).click()
-    page.wait_for_load_state()
+    press(page, "Ievietot", exact=True)
 
 
 def matched(page, plan: dict, timeout: float = 90) -> None:
@@ -76,7 +46,7 @@ def matched(page, plan: dict, timeout: float = 90) -> None:
 
 
 def coordinator(page, plan: dict, seen: set, results: list) -> None:
-    sign_in(page, plan, plan["email"], seen)
+    sign_in(page, plan, plan["email"], seen, timeout=90)
     results.append(snapshot(page, "home", plan))
     page.get_by_role("link", name="Ievietot vajadzību").first.click()
     page.wait_for_load_state()
@@ -85,8 +55,7 @@ def coordinator(page, plan: dict, seen: set, results: list) -> None:
     results[-1]["description"] = page.get_by_label("Apraksts").input_value()
     for_docs(page, "post-refused", plan)
     page.get_by_label("Apraksts").fill(plan["fixed"])
-    page.get_by_role("button", name="Ievietot", exact=True).click()
-    page.wait_for_load_state()
+    press(page, "Ievietot", exact=True)
     matched(page, plan)
     results.append(snapshot(page, "matched", plan))
     for_docs(page, "need", plan)
@@ -94,8 +63,7 @@ def coordinator(page, plan: dict, seen: set, results: list) -> None:
     page.goto(f"{plan['site']}/console/needs/{plan['other_need']}")
     page.get_by_role("link", name="Atcelt vajadzību").click()
     page.wait_for_load_state()
-    page.get_by_role("button", name="Jā, atcelt").click()
-    page.wait_for_load_state()
+    press(page, "Jā, atcelt")
     results.append(snapshot(page, "cancelled", plan))
 
     page.get_by_role("link", name="Vajadzības", exact=True).click()
@@ -104,8 +72,7 @@ def coordinator(page, plan: dict, seen: set, results: list) -> None:
     page.get_by_role("link", name="Reģistrācijas").first.click()
     page.wait_for_load_state()
     for_docs(page, "registrations", plan)
-    page.get_by_role("button", name=f"Apstiprināt {plan['pending_name']}").click()
-    page.wait_for_load_state()
+    press(page, f"Apstiprināt {plan['pending_name']}")
     results.append(snapshot(page, "verified", plan))
     for name, path in (("gaps", "gaps"), ("outbox", "outbox?status=sent")):
         page.goto(f"{plan['site']}/console/{path}")
@@ -113,7 +80,7 @@ def coordinator(page, plan: dict, seen: set, results: list) -> None:
 
 
 def lead(page, plan: dict, seen: set, results: list) -> None:
-    sign_in(page, plan, plan["lead"], seen)
+    sign_in(page, plan, plan["lead"], seen, timeout=90)
     page.get_by_role("link", name="Ievietot vajadzību").first.click()
     page.wait_for_load_state()
     results.append(snapshot(page, "lead-form", plan))
@@ -124,21 +91,15 @@ def lead(page, plan: dict, seen: set, results: list) -> None:
     results.append(snapshot(page, "lead-refused", plan, response))
 
 
-def main() -> None:
-    plan = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    seen = {p.name for p in Path(plan["mail_dir"]).glob("*.eml")}
+def steps(browser, plan: dict) -> list[dict]:
+    seen = mail_seen(plan)
     results: list[dict] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for person in (coordinator, lead):  # each in a browser of its own: own cookies
-            context = browser.new_context(
-                locale="lv-LV", viewport=PHONE, extra_http_headers=plan.get("headers", {})
-            )
-            person(context.new_page(), plan, seen, results)
-            context.close()
-        browser.close()
-    print(json.dumps(results, ensure_ascii=False))
+    for person in (coordinator, lead):  # each in a browser of its own: own cookies
+        context = browser.new_context(locale="lv-LV", viewport=PHONE, extra_http_headers=CLIENT)
+        person(context.new_page(), plan, seen, results)
+        context.close()
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    run(steps)

@@ -11,15 +11,10 @@ and where screenshots go (`docs`: the README's, at 390 and 1280 px wide).
 
 import json
 import re
-import sys
 import time
 import urllib.request
-from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-from signin_drive import ARGS, CHROMIUM, CLIENT, emailed_link, snapshot
-
-PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 900}
+from chromium import CLIENT, PHONE, at_both_widths, mail_seen, press, run, sign_in, snapshot
 
 
 def post_need(plan: dict) -> dict:
@@ -43,24 +38,6 @@ def until_shown(page, url: str, text: str, timeout: float = 40) -> None:
         page.goto(url)
 
 
-def docs_shots(page, plan: dict, name: str) -> None:
-    """The page at a phone's width and a desktop's, for the README."""
-    for size, suffix in ((PHONE, "390"), (DESKTOP, "1280")):
-        page.set_viewport_size(size)
-        page.screenshot(path=str(Path(plan["docs"]) / f"org-{name}-{suffix}.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-
-
-def sign_in(page, plan: dict, seen: set, w: dict) -> None:
-    page.goto(f"{plan['site']}/signin")
-    page.get_by_label(w["email_label"]).fill(plan["email"])
-    page.get_by_role("button", name=w["send"]).click()
-    page.wait_for_load_state()
-    page.goto(emailed_link(plan["mail_dir"], plan["email"], seen))
-    page.get_by_role("button", name=w["signin"]).click()
-    page.wait_for_load_state()
-
-
 def add_offer(page, plan: dict, w: dict) -> None:
     page.goto(f"{plan['site']}/org/offers")
     page.get_by_label(w["domain"], exact=True).select_option(plan["offer"]["domain"])
@@ -69,8 +46,7 @@ def add_offer(page, plan: dict, w: dict) -> None:
     page.get_by_label(w["unit"]).fill(plan["offer"]["unit"])
     page.get_by_label(w["region"], exact=True).check()
     page.get_by_label(w["other_languages"]).fill(plan["offer"]["language"])
-    page.get_by_role("button", name=w["add"]).click()
-    page.wait_for_load_state()
+    press(page, w["add"])
 
 
 def card(page, plan: dict):
@@ -86,8 +62,7 @@ def offer_steps(page, plan: dict, w: dict, results: list) -> None:
     page.goto(f"{site}/org/offers")
     card(page, plan).get_by_role("link", name=re.compile(w["edit"])).click()
     page.get_by_label(w["capacity"], exact=True).fill("5")
-    page.get_by_role("button", name=w["save"]).click()
-    page.wait_for_load_state()
+    press(page, w["save"])
     results.append(snapshot(page, "changed", plan))
     card(page, plan).get_by_role("button", name=w["pause"]).click()
     page.wait_for_load_state()
@@ -108,36 +83,31 @@ def request_steps(page, plan: dict, w: dict, results: list) -> None:
     need = post_need(plan)
     until_shown(page, f"{site}/org/requests", need["title"])
     results.append({**snapshot(page, "requested", plan), "need_id": need["id"]})
-    docs_shots(page, plan, "requests")
+    at_both_widths(page, plan["docs"], "org-requests")
     request = page.locator("li.card", has_text=need["title"]).first
     request.get_by_role("button", name=re.compile(f"^{w['accept']}")).click()
     page.wait_for_load_state()
     results.append(snapshot(page, "accepted", plan))
     page.get_by_label(w["delivered"]).fill(str(plan["deliver"]))
-    page.get_by_role("button", name=re.compile(f"^{w['fulfil']}")).click()
-    page.wait_for_load_state()
+    press(page, re.compile(f"^{w['fulfil']}"))
     results.append(snapshot(page, "fulfilled", plan))
 
 
-def main() -> None:
-    plan = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+def steps(browser, plan: dict) -> list[dict]:
     w = plan["words"]
-    seen = {p.name for p in Path(plan["mail_dir"]).glob("*.eml")}
-    results = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(locale=plan.get("locale", "lv-LV"), extra_http_headers=CLIENT)
-        page.set_viewport_size(PHONE)
-        sign_in(page, plan, seen, w)
-        results.append(snapshot(page, "landed", plan))
-        offer_steps(page, plan, w, results)
-        request_steps(page, plan, w, results)
-        for name, path in (("overview", "/org"), ("offers", "/org/offers")):
-            page.goto(f"{plan['site']}{path}")
-            docs_shots(page, plan, name)
-        browser.close()
-    print(json.dumps(results, ensure_ascii=False))
+    seen = mail_seen(plan)
+    page = browser.new_page(
+        locale=plan.get("locale", "lv-LV"), viewport=PHONE, extra_http_headers=CLIENT
+    )
+    sign_in(page, plan, plan["email"], seen, w)
+    results = [snapshot(page, "landed", plan)]
+    offer_steps(page, plan, w, results)
+    request_steps(page, plan, w, results)
+    for name, path in (("overview", "/org"), ("offers", "/org/offers")):
+        page.goto(f"{plan['site']}{path}")
+        at_both_widths(page, plan["docs"], f"org-{name}")
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    run(steps)

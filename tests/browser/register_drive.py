@@ -7,35 +7,11 @@ Run as a separate process (Playwright's sync API and eventlet do not share one):
 labels a person reads) and where to put screenshots.
 """
 
-import json
-import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from chromium import PHONE, at_both_widths, run, snapshot
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 KEPT = ("#name", "#email", "#offers-0-title", "#offers-0-capacity", "#offers-0-unit")
-
-
-def snapshot(page, name: str, plan: dict, response=None) -> dict:
-    page.screenshot(path=str(Path(plan["shots"]) / f"{plan['prefix']}-{name}.png"), full_page=True)
-    return {
-        "step": name,
-        "url": page.url,
-        "status": response.status if response else None,
-        "text": page.inner_text("body"),
-        "lang": page.evaluate("document.documentElement.lang"),
-        "wider_than_screen": page.evaluate(
-            "document.documentElement.scrollWidth > window.innerWidth"
-        ),
-        "labelled": page.evaluate(
-            "() => [...document.querySelectorAll('input:not([type=hidden]),textarea,select')]"
-            ".every(e => e.labels && e.labels.length > 0)"
-        ),
-    }
 
 
 def typed_in(page, label_of_group: str, fields: dict, choices: list[str]) -> None:
@@ -60,45 +36,41 @@ def send(page, plan: dict):
 
 def views(browser, plan: dict) -> None:
     """The empty form at a phone's and a desktop's width, as the README shows them."""
-    for name, size in (("390", PHONE), ("1280", DESKTOP)):
-        page = browser.new_page(locale="lv-LV", viewport=size)
-        page.goto(f"{plan['site']}/register")
-        page.screenshot(path=str(Path(plan["shots"]) / f"register-{name}.png"))
-        page.close()
+    page = browser.new_page(locale="lv-LV", viewport=PHONE)
+    page.goto(f"{plan['site']}/register")
+    at_both_widths(page, plan["shots"], "register", full_page=False)
+    page.close()
 
 
-def main() -> None:
-    plan = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    results = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        views(browser, plan)
-        page = browser.new_page(locale="lv-LV", viewport=PHONE)
-        results.append(snapshot(page, "wall", plan, page.goto(f"{plan['site']}/wall")))
-        page.get_by_role("link", name=plan["register_link"]).click()
-        page.wait_for_load_state()
-        results.append(snapshot(page, "opened", plan))
-        typed_in(page, plan["org_group"], plan["org"], plan["org_choices"])
-        typed_in(page, plan["offer_group"], plan["offer"], plan["offer_choices"])
-        results.append(snapshot(page, "mistake", plan, send(page, plan)))
-        results[-1]["kept"] = {k: page.locator(k).input_value() for k in KEPT}
-        results[-1]["checked"] = page.locator("input[type=checkbox]:checked").count()
-        results[-1]["beside"] = page.locator("#offers-0-description-error").inner_text()
-        results[-1]["described_by"] = page.locator("#offers-0-description").get_attribute(
-            "aria-describedby"
-        )
-        page.locator("#offer-0").screenshot(
-            path=str(Path(plan["shots"]) / "register-error-390.png")
-        )
-        fixed = page.get_by_role("group", name=plan["offer_group"]).get_by_label(
-            plan["description_label"], exact=True
-        )
-        fixed.fill("")
-        fixed.press_sequentially(plan["fixed_description"])
-        results.append(snapshot(page, "received", plan, send(page, plan)))
-        browser.close()
-    print(json.dumps(results, ensure_ascii=False))
+def mistake(page, plan: dict) -> dict:
+    """The refusal, with what was typed and the note beside the description."""
+    result = snapshot(page, "mistake", plan, send(page, plan))
+    result["kept"] = {k: page.locator(k).input_value() for k in KEPT}
+    result["checked"] = page.locator("input[type=checkbox]:checked").count()
+    result["beside"] = page.locator("#offers-0-description-error").inner_text()
+    result["described_by"] = page.locator("#offers-0-description").get_attribute("aria-describedby")
+    page.locator("#offer-0").screenshot(path=str(Path(plan["shots"]) / "register-error-390.png"))
+    return result
+
+
+def steps(browser, plan: dict) -> list[dict]:
+    views(browser, plan)
+    page = browser.new_page(locale="lv-LV", viewport=PHONE)
+    results = [snapshot(page, "wall", plan, page.goto(f"{plan['site']}/wall"))]
+    page.get_by_role("link", name=plan["register_link"]).click()
+    page.wait_for_load_state()
+    results.append(snapshot(page, "opened", plan))
+    typed_in(page, plan["org_group"], plan["org"], plan["org_choices"])
+    typed_in(page, plan["offer_group"], plan["offer"], plan["offer_choices"])
+    results.append(mistake(page, plan))
+    fixed = page.get_by_role("group", name=plan["offer_group"]).get_by_label(
+        plan["description_label"], exact=True
+    )
+    fixed.fill("")
+    fixed.press_sequentially(plan["fixed_description"])
+    results.append(snapshot(page, "received", plan, send(page, plan)))
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    run(steps)

@@ -3,12 +3,8 @@ Playwright), typed and clicked at a phone's width: the privacy guard's refusal b
 the field with the text kept, a need matched with the reason in words, another
 cancelled, a registration verified and emailed, and a lead held to its group.
 
-With TILTS_SCREENSHOTS=docs it also renews docs/screenshots/ (390 and 1280 px)."""
+With SCREENSHOTS=docs it also renews docs/screenshots/ (390 and 1280 px)."""
 
-import json
-import os
-import random
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -17,12 +13,11 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_pages import OUTPUT, chromium, in_chromium  # noqa: E402, F401 - the fixture too
+from driving import OUTPUT, chromium, docs_screenshots, drive, in_chromium  # noqa: E402, F401
 
 from tilts_contracts.tokens import issue_operator_token  # noqa: E402
 
 pytestmark = pytest.mark.integration
-DOCS = Path(__file__).parents[2] / "docs" / "screenshots"
 REGION, LANGUAGE = "zemgale", "ka"  # no other test's offers: this need is ours to match
 
 
@@ -30,23 +25,6 @@ def add_staff(stack, email: str, *domains: str) -> None:
     operator = {"Authorization": f"Bearer {issue_operator_token(stack.secret, 'admin', stack.url)}"}
     body = {"email": email, "role": "coordinator", "domains": list(domains)}
     assert requests.post(f"{stack.url}/api/staff", json=body, headers=operator).status_code == 201
-
-
-def drive(plan: dict, tmp_path: Path) -> dict:
-    OUTPUT.mkdir(exist_ok=True)
-    if os.environ.get("TILTS_SCREENSHOTS") == "docs":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        plan["docs"] = str(DOCS)
-    path = tmp_path / "plan.json"
-    path.write_text(json.dumps(plan), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).parent / "console_drive.py"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return {step["step"]: step for step in json.loads(run.stdout)}
 
 
 @in_chromium
@@ -67,19 +45,18 @@ def test_a_coordinators_morning_on_the_console(stack, verified_org, client, tmp_
     add_staff(stack, email)
     add_staff(stack, lead, "health")
 
-    steps = drive({
+    docs = docs_screenshots()
+    plan = {
         "site": stack.url, "mail_dir": str(stack.mail.dir), "shots": str(OUTPUT),
+        "prefix": "console", "docs": str(docs) if docs else None,
         "email": email, "lead": lead, "title": f"Ārsts bērnam {unique}", "region": REGION,
         "with_phone": "Mamma lūdz zvanīt: 29 123 456, pēc 17:00",
         "fixed": "Mamma lūdz pieņemšanu pēc 17:00", "org_name": org["name"],
         "other_need": other["id"], "pending_name": pending["name"],
-        # a client of its own (the stack trusts one proxy): its sign-ins take no other
-        # test's share of a client's hourly limit
-        "headers": {"X-Forwarded-For": f"10.{random.randrange(256)}.{random.randrange(256)}.9"},
-    }, tmp_path)  # fmt: skip
+    }  # fmt: skip
+    # every field labelled, nothing wider than a phone
+    steps = drive("console_drive.py", plan, tmp_path, timeout=300, narrow=True)
 
-    assert all(s["labelled"] for s in steps.values())  # every field has its label
-    assert not any(s["wide"] for s in steps.values())  # nothing wider than a phone
     assert "Koordinatoru konsole" in steps["home"]["text"]
     refused = steps["refused"]
     assert "Izskatās pēc tālruņa numura" in refused["text"]

@@ -4,9 +4,6 @@ shows on the wall, changes its capacity, pauses and resumes it (the wall follows
 sees the request a coordinator's need brings, accepts it and marks it fulfilled. The
 screenshots of /org at 390 and 1280 px go to docs/screenshots/ for the README."""
 
-import json
-import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -15,19 +12,14 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_pages import OUTPUT, chromium, in_chromium  # noqa: E402, F401 - the fixture too
+from driving import OUTPUT, chromium, docs_screenshots, drive, in_chromium  # noqa: E402, F401
 
 from conftest import eventually  # noqa: E402
 from tilts_contracts.tokens import issue_token  # noqa: E402
 
 pytestmark = pytest.mark.integration
-# the README's pictures are taken again only when asked (SCREENSHOTS=docs): a test run
-# leaves the checkout as it found it
-DOCS = (
-    Path(__file__).parents[2] / "docs" / "screenshots"
-    if os.environ.get("SCREENSHOTS") == "docs"
-    else OUTPUT
-)
+# the README's pictures go to docs/screenshots/ only when asked (SCREENSHOTS=docs)
+DOCS = docs_screenshots() or OUTPUT
 WORDS = {
     "email_label": "E-pasta adrese",
     "send": "Sūtīt saiti",
@@ -49,33 +41,9 @@ WORDS = {
 }
 
 
-def drive_org_pages(stack, plan: dict, tmp_path: Path) -> dict:
-    OUTPUT.mkdir(exist_ok=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    path = tmp_path / "plan.json"
-    path.write_text(json.dumps(plan), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).parent / "org_drive.py"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    steps = {step["step"]: step for step in json.loads(run.stdout)}
-    for step, result in steps.items():
-        assert result["labelled"], step  # every input has a visible label
-    return steps
-
-
-@in_chromium
-def test_an_organisation_keeps_its_offer_and_answers_its_request_on_org(
-    stack, verified_org, tmp_path
-):
-    tag = uuid.uuid4().hex[:6]
-    email = f"org-pages-{tag}@example.org"
-    org = verified_org(name=f"Konsultāciju centrs {tag}", email=email)
-    title = f"Psihologa konsultācijas {tag}"
-    plan = {
+def org_plan(stack, email: str, tag: str) -> dict:
+    """What org_drive.py types and clicks, and the need a coordinator posts meanwhile."""
+    return {
         "site": stack.url,
         "email": email,
         "mail_dir": str(stack.mail.dir),
@@ -85,7 +53,12 @@ def test_an_organisation_keeps_its_offer_and_answers_its_request_on_org(
         "locale": "lv-LV",
         "words": WORDS,
         # a language no other test's offers speak: the need can only come to this one
-        "offer": {"domain": "health", "title": title, "unit": "konsultācijas", "language": "ik"},
+        "offer": {
+            "domain": "health",
+            "title": f"Psihologa konsultācijas {tag}",
+            "unit": "konsultācijas",
+            "language": "ik",
+        },
         "need": {
             "domain": "health",
             "title": f"Konsultācija ģimenei {tag}",
@@ -96,7 +69,18 @@ def test_an_organisation_keeps_its_offer_and_answers_its_request_on_org(
         "token": issue_token(stack.secret, "coordinator"),
         "deliver": 1,
     }
-    steps = drive_org_pages(stack, plan, tmp_path)
+
+
+@in_chromium
+def test_an_organisation_keeps_its_offer_and_answers_its_request_on_org(
+    stack, verified_org, tmp_path
+):
+    tag = uuid.uuid4().hex[:6]
+    email = f"org-pages-{tag}@example.org"
+    org = verified_org(name=f"Konsultāciju centrs {tag}", email=email)
+    plan = org_plan(stack, email, tag)
+    title = plan["offer"]["title"]
+    steps = drive("org_drive.py", plan, tmp_path, timeout=300)
     assert steps["landed"]["url"] == f"{stack.url}/org"
     assert org["name"] in steps["landed"]["text"]
     assert title in steps["added"]["text"] and "brīvi 2 no 2" in steps["added"]["text"]

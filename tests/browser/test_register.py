@@ -3,8 +3,6 @@ through Playwright) on a phone-sized screen, in Latvian: a mistake comes back be
 field with everything typed kept; fixed, it is received and emailed; a coordinator
 verifies it and its address signs in from the emailed link, landing on /org."""
 
-import json
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_pages import OUTPUT, chromium, in_chromium  # noqa: E402, F401 - the fixture too
+from driving import OUTPUT, chromium, drive, in_chromium  # noqa: E402, F401 - the fixture too
 from test_signin import sign_in_in_chromium  # noqa: E402
 
 pytestmark = pytest.mark.integration
@@ -20,7 +18,6 @@ LEGAL = "Juridiskais atbalsts statusa iegūšanas laikā"
 
 
 def register_in_chromium(stack, name: str, email: str, tmp_path: Path) -> dict:
-    OUTPUT.mkdir(exist_ok=True)
     plan = {
         "site": stack.url,
         "shots": str(OUTPUT),
@@ -48,20 +45,8 @@ def register_in_chromium(stack, name: str, email: str, tmp_path: Path) -> dict:
         "description_label": "Apraksts",
         "fixed_description": "Konsultācijas darba dienās, klātienē vai attālināti.",
     }
-    path = tmp_path / "plan.json"
-    path.write_text(json.dumps(plan), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).parent / "register_drive.py"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    steps = {step["step"]: step for step in json.loads(run.stdout)}
-    for step, result in steps.items():
-        assert result["labelled"], step  # every input has a visible label
-        assert not result["wider_than_screen"], step  # no sideways scrolling on a phone
-    return steps
+    # every input labelled, and no sideways scrolling on a phone
+    return drive("register_drive.py", plan, tmp_path, narrow=True)
 
 
 @in_chromium

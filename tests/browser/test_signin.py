@@ -2,7 +2,6 @@
 Playwright): an organisation's contact lands on /org, a staff member on /console, and
 the link works once."""
 
-import json
 import subprocess
 import sys
 import uuid
@@ -11,14 +10,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_pages import OUTPUT, chromium, in_chromium  # noqa: E402, F401 - the fixture too
+from driving import OUTPUT, chromium, drive, in_chromium  # noqa: E402, F401 - the fixture too
 
 pytestmark = pytest.mark.integration
 TILTS = str(Path(sys.executable).parent / "tilts")
 
 
 def sign_in_in_chromium(stack, email: str, tmp_path: Path, name: str, locale="lv-LV") -> dict:
-    OUTPUT.mkdir(exist_ok=True)
     lv = locale.startswith("lv")
     plan = {
         "site": stack.url,
@@ -31,19 +29,7 @@ def sign_in_in_chromium(stack, email: str, tmp_path: Path, name: str, locale="lv
         "send": "Sūtīt saiti" if lv else "Send the link",
         "signin": "Pierakstīties" if lv else "Sign in",
     }
-    path = tmp_path / "plan.json"
-    path.write_text(json.dumps(plan), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, str(Path(__file__).parent / "signin_drive.py"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    steps = {step["step"]: step for step in json.loads(run.stdout)}
-    for step, result in steps.items():
-        assert result["labelled"], step  # every input has a visible label
-    return steps
+    return drive("signin_drive.py", plan, tmp_path)
 
 
 @in_chromium
