@@ -364,7 +364,7 @@ def test_a_capacity_raised_on_org_shows_on_the_wall_and_serves_a_bigger_need(
 ):
     _, browser = contact_of(stack, verified_org)
     title = f"Tulkojumi {uuid.uuid4().hex[:6]}"
-    offer_id = add_offer(stack, browser, title, "cr", capacity=1)
+    offer_id = add_offer(stack, browser, title, "ug", capacity=1)
     saved = act(stack, browser, f"/org/offers/{offer_id}", capacity="4", regions=["riga"])
     assert saved.status_code == 200 and "4 of 4 free" in saved.text, saved.text[-1500:]
     wall = eventually(
@@ -374,7 +374,7 @@ def test_a_capacity_raised_on_org_shows_on_the_wall_and_serves_a_bigger_need(
     assert re.search(rf"<h3>{title}</h3>(?:(?!</li>).)*/ 4 consultations", wall, re.S)
     # matching sees four: a need for three is asked of this offer alone, all three
     need = need_now(
-        stack, client, post_need(stack, client, "cr", quantity=3), lambda n: n["matches"]
+        stack, client, post_need(stack, client, "ug", quantity=3), lambda n: n["matches"]
     )
     assert [(m["offer_id"], m["quantity"]) for m in need["matches"]] == [(offer_id, 3)]
 
