@@ -10,7 +10,7 @@ from tilts_contracts.errors import TiltsError
 
 from ..api.base import Routes, Settings
 from ..formats.commitments import amount
-from .words import TEXT, TROUBLE
+from .words import CHROME, TEXT, TROUBLE
 
 HTML = "text/html; charset=utf-8"
 
@@ -21,6 +21,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True),
     )
     env.globals["taxonomy"] = taxonomy
+    env.globals["chrome"] = CHROME  # the frame's words: every page renders base.html
     env.filters["until"] = localtime.until  # Riga time, the zone named, lv or en
     env.filters["at"] = localtime.at
     env.filters["amount"] = amount  # "3 consultations a week"

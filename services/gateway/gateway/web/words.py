@@ -102,6 +102,36 @@ TROUBLE = {
 }
 
 
+# the frame every page shares (base.html), and the pointers to /register
+CHROME = {
+    "lv": {
+        "nav_wall": "Resursu siena",
+        "nav_commitments": "Apņemšanās",
+        "nav_dashboard": "Pārskats",
+        "stale": (
+            "Šie dati ir {age} veci: daļa Tilts šobrīd neatbild, tāpēc rādām pēdējo saņemto kopiju."
+        ),
+        "can_help": "Jūsu organizācija var palīdzēt?",
+        "register_it": "Reģistrējiet to Tiltā",
+        "not_registered": "Organizācija vēl nav reģistrēta?",
+        "register_org": "Reģistrēt organizāciju",
+    },
+    "en": {
+        "nav_wall": "Resource wall",
+        "nav_commitments": "Commitments",
+        "nav_dashboard": "Dashboard",
+        "stale": (
+            "These figures are {age} old: part of Tilts is not answering right now, so "
+            "this is the last copy we had."
+        ),
+        "can_help": "Can your organisation help?",
+        "register_it": "Register it with Tilts",
+        "not_registered": "Organisation not registered yet?",
+        "register_org": "Register your organisation",
+    },
+}
+
+
 # the public documents: wall, dashboard, commitment document (and its downloads)
 WORDS = {
     "lv": {
