@@ -355,3 +355,37 @@ def test_an_open_need_is_edited_with_refusals_beside_their_fields(stack, client)
     client().post(f"{stack.url}/api/needs/{need['id']}/cancel").raise_for_status()
     closed = browser.get(url)
     assert closed.status_code == 409 and "Only an open need can be edited" in closed.text
+
+
+def test_a_held_name_change_is_found_and_rejected_with_a_reason_on_the_console(
+    stack, client, verified_org
+):
+    suffix = uuid.uuid4().hex[:8]
+    org = verified_org(name=f"Kopienas centrs {suffix}", preferred_language="en")
+    asked = client("organisation", org["id"]).patch(
+        f"{stack.url}/api/organisations/{org['id']}", json={"name": f"Jauns centrs {suffix}"}
+    )
+    assert asked.status_code == 200, asked.text
+    browser = staff_browser(stack)
+    listed = browser.get(
+        f"{stack.url}/console/organisations",
+        params={"lang": "en", "status": "verified", "pending_changes": "true", "q": suffix},
+    )
+    assert org["name"] in listed.text and "Changes waiting for review" in listed.text
+    page_url = f"{stack.url}/console/organisations/{org['id']}?lang=en"
+    reject_url = f"{stack.url}/console/organisations/{org['id']}/changes/reject?lang=en"
+    too_long = "Nosaukums neatbilst reģistram. " * 20
+    refused = browser.post(reject_url, data={**form_of(browser, page_url), "reason": too_long})
+    assert refused.status_code == 400 and 'aria-describedby="reason-error"' in refused.text
+    assert too_long.strip() in html.unescape(refused.text)  # what was typed stays
+
+    reason = "Nosaukums neatbilst reģistram"
+    done = browser.post(reject_url, data={**form_of(browser, page_url), "reason": reason})
+    assert done.status_code == 200 and "are rejected" in done.text, done.text[-1500:]
+    assert "Changes waiting for review" not in done.text
+    [msg] = stack.mail.wait_for(org["email"], subject="was not accepted")
+    assert reason in msg.get_body(("plain",)).get_content()
+    shown = client().get(f"{stack.url}/api/organisations/{org['id']}").json()
+    assert (shown["name"], shown["pending_changes"]) == (org["name"], {})
+    again = browser.post(reject_url, data={**form_of(browser, page_url), "reason": reason})
+    assert again.status_code == 200 and "no change of" in html.unescape(again.text)

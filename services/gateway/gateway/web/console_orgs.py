@@ -38,7 +38,8 @@ class ConsoleOrganisationRoutes(ConsolePages):
             if cursor and not CURSOR.fullmatch(cursor):
                 raise Invalid("cursor", {"cursor": ["not one this list gave out"]})
         except Invalid as exc:
-            errors = field_errors(exc.details, lang, ("status", "domain", "region", "q"))
+            named = ("status", "domain", "region", "pending_changes", "q")
+            errors = field_errors(exc.details, lang, named)
             return self._orgs_page(request, me, filters, {"items": [], "next": None}, 400, errors)
         page = self._rpc("registry", "list_organisations", filters, PAGE, cursor)
         return self._orgs_page(request, me, filters, page)
@@ -62,17 +63,38 @@ class ConsoleOrganisationRoutes(ConsolePages):
     @console_page()
     def console_organisation(self, request, me, org_id):
         """An organisation: details, held and active offers, its requests, its history."""
+        return self._console_org_page(request, me, org_id)
+
+    def _console_org_page(self, request, me, org_id, status=200, typed=None, errors=None):
         org = self._rpc("registry", "get_organisation_detail", checked_id(org_id, "organisation"))
         mine = {"organisation_id": org["id"]}
         offers = self._rpc("pledges", "list_offers", mine, 100, None)["items"]
         matches = self._rpc("matching", "list_matches", mine, 100, None)["items"]
         words = CONSOLE[language(request)]
-        status = words["statuses"].get(org["status"], "")
-        note = say(words, request.args.get("note", ""), name=org["name"], status=status)
+        state = words["statuses"].get(org["status"], "")
+        note = say(words, request.args.get("note", ""), name=org["name"], status=state)
         return self._console(
-            request, "console/organisation.html", me,
+            request, "console/organisation.html", me, status,
             org=org, offers=offers, matches=matches, note=note,
+            typed=typed or {}, errors=errors or {},
         )  # fmt: skip
+
+    @route("POST", "/console/organisations/<org_id>/changes/reject", body="form",
+           answer="text/html", page_errors=(400, 403, 404, 503))  # fmt: skip
+    @console_page(form=True)
+    def console_reject_changes(self, request, me, org_id):
+        """Refuse a verified organisation's held change of name, email or website, saying
+        why (emailed to it); it keeps its verified values."""
+        org_id = checked_id(org_id, "organisation")
+        reason = {"reason": request.form.get("reason", "")}
+        try:
+            self._rpc("registry", "reject_organisation_changes", org_id, me["account"], reason)
+        except Invalid as exc:  # too long, or a person's data: said beside the field
+            errors = field_errors(exc.details, language(request), ("reason",))
+            return self._console_org_page(request, me, org_id, 400, request.form, errors)
+        except Conflict:  # nothing held (decided already, or a second click)
+            return self._back(request, f"/console/organisations/{org_id}", note="no_changes_held")
+        return self._back(request, f"/console/organisations/{org_id}", note="changes_rejected_ok")
 
     @route("POST", "/console/organisations/<org_id>/verify", body="form", answer="text/html",
            page_errors=(403, 404, 503))  # fmt: skip
