@@ -9,6 +9,7 @@ from tilts_contracts.clock import iso
 from tilts_contracts.errors import Conflict, Invalid
 from tilts_contracts.schemas.common import load
 from tilts_contracts.schemas.offers import OfferEdit
+from tilts_contracts.schemas.organisations import MAX_CONTACTS
 from tilts_runtime.store import AUDIT, OUTBOX
 
 # legal-form words that do not make two organisations different, wherever they stand
@@ -110,6 +111,19 @@ def register(data: dict, org_id: str, now: datetime) -> dict:
 def contact_keys(contacts: list | None) -> list[str]:
     """The contacts as sign-in compares them (the list itself keeps what was typed)."""
     return [c.strip().casefold() for c in contacts or []]
+
+
+def edited_contacts(contacts: list, add: str = "", remove: str = "") -> list:
+    """The contact list with one address added or removed, as sign-in compares them
+    (added twice: once); a full list takes no more (Invalid naming `contacts`)."""
+    keys = contact_keys(contacts)
+    if remove:
+        return [c for c, k in zip(contacts, keys, strict=True) if k != remove.strip().casefold()]
+    if not add or add.strip().casefold() in keys:
+        return list(contacts)
+    if len(contacts) >= MAX_CONTACTS:
+        raise Invalid(f"at most {MAX_CONTACTS} contacts", {"contacts": ["full"]})
+    return [*contacts, add.strip()]
 
 
 def refuse_if_erased(org: dict) -> None:

@@ -177,6 +177,24 @@ class RegistryService(access.AccessRpcs, operable.Operable):
         return common.present(schemas.Organisation, org)
 
     @rpc
+    def edit_contacts(self, org_id: str, edit: dict, by: str) -> dict:
+        """Add (`{"add": address}`) or remove (`{"remove": address}`) one address that
+        signs in for the organisation, against the stored list, so two people editing at
+        once both count; Invalid `contacts: full` past MAX_CONTACTS."""
+        add, remove = edit.get("add"), str(edit.get("remove") or "")
+        if add is not None:  # an address, checked as the contacts field checks one
+            checked = common.load(schemas.OrganisationIn(), {"contacts": [add]}, partial=True)
+            self.store.refuse_taken(org_id, checked)
+            add = checked["contacts"][0]
+
+        def decide(org):
+            contacts = rules.edited_contacts(org.get("contacts") or [], add or "", remove)
+            return rules.update(org, {"contacts": contacts}, by, utcnow(), review=True)
+
+        org = self._change(org_id, decide, "organisation_updated", by, "updated", "contacts")
+        return common.present(schemas.Organisation, org)
+
+    @rpc
     def verify_organisation(self, org_id: str, by: str) -> dict:
         return self._transition(org_id, rules.verify, "organisation_verified", by)
 

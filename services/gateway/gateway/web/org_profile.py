@@ -97,17 +97,12 @@ class OrgProfileRoutes(OrgPages):
     def _org_add_contact(self, request, me):
         words = ORG[language(request)]
         address = request.form.get("contact", "").strip()[:254]
-        contacts = self._org(me).get("contacts") or []
-        if address.casefold() in (c.strip().casefold() for c in contacts):
-            return self._org_back(request, "/org/contacts")  # a second click: done already
-        if len(contacts) >= MAX_CONTACTS:
-            error = words["contacts_full"].format(n=MAX_CONTACTS)
-            return self._org_contacts(request, me, 400, request.form, {"contact": [error]})
         try:
-            self._org_set_contacts(me, [*contacts, address])
-        except Invalid:
-            errors = {"contact": [words["contact_bad"]]}
-            return self._org_contacts(request, me, 400, request.form, errors)
+            self._org_edit_contacts(me, {"add": address})
+        except Invalid as exc:  # full (perhaps by another's add meanwhile), or no address
+            full = (exc.details or {}).get("contacts") == ["full"]
+            said = words["contacts_full"].format(n=MAX_CONTACTS) if full else words["contact_bad"]
+            return self._org_contacts(request, me, 400, request.form, {"contact": [said]})
         except Conflict:  # an address signs in for one organisation only
             errors = {"contact": [words["contact_taken"]]}
             return self._org_contacts(request, me, 409, request.form, errors)
@@ -126,15 +121,11 @@ class OrgProfileRoutes(OrgPages):
         return self._org_do(request, self._org_remove_contact, post=True)
 
     def _org_remove_contact(self, request, me):
-        gone = request.form.get("contact", "").strip().casefold()
-        contacts = self._org(me).get("contacts") or []
-        kept = [c for c in contacts if c.strip().casefold() != gone]
-        if kept != contacts:
-            self._org_set_contacts(me, kept)
+        gone = request.form.get("contact", "").strip()
+        if gone:  # one that is gone already: nothing changes
+            self._org_edit_contacts(me, {"remove": gone})
         return self._org_back(request, "/org/contacts")
 
-    def _org_set_contacts(self, me: dict, contacts: list[str]) -> None:
-        org_id = me["organisation_id"]
-        self._rpc(
-            "registry", "update_organisation", org_id, {"contacts": contacts}, me["account"], True
-        )
+    def _org_edit_contacts(self, me: dict, edit: dict) -> None:
+        """One address added or removed against the stored list (registry decides)."""
+        self._rpc("registry", "edit_contacts", me["organisation_id"], edit, me["account"])

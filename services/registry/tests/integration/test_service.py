@@ -1,6 +1,7 @@
 """The registry service in a real nameko container, over RabbitMQ and NX-27017."""
 
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from registry.service import RegistryService
@@ -328,3 +329,25 @@ def test_two_deliveries_of_one_registration_racing_store_it_once(mongo_uri):
     finally:
         client.drop_database("tilts_registry_race_test")
         client.close()
+
+
+def test_contacts_added_by_two_people_at_once_are_both_kept(registry, service_config):
+    with entrypoint_hook(registry, "create_organisation") as create:
+        org = create({**ORG, "name": "Abu biedrība", "email": "abi@example.org"}, "coord")
+    addresses = [f"kolega{n}@example.org" for n in range(4)]
+    with ClusterRpcProxy(service_config) as cluster:  # four requests in flight at once
+        asked = [
+            cluster.registry.edit_contacts.call_async(org["id"], {"add": a}, f"org:{a}")
+            for a in addresses
+        ]
+        for reply in asked:
+            reply.result()
+    with entrypoint_hook(registry, "get_organisation") as get:
+        assert sorted(get(org["id"])["contacts"]) == addresses
+    with entrypoint_hook(registry, "edit_contacts") as edit:
+        with pytest.raises(Invalid) as caught:
+            edit(org["id"], {"add": "not an address"}, "org:me")
+        assert "contacts" in caught.value.details
+        edit(org["id"], {"remove": "KOLEGA0@example.org"}, "org:me")
+    with entrypoint_hook(registry, "get_organisation") as get:
+        assert "kolega0@example.org" not in get(org["id"])["contacts"]

@@ -218,3 +218,16 @@ def test_a_name_waiting_for_review_is_checked_when_asked_not_at_verify():
     with pytest.raises(Invalid) as caught:
         rules.update(org, {"name": "!!!"}, "org:me", NOW, review=True)
     assert "name" in caught.value.details
+
+
+def test_a_contact_is_added_once_removed_by_its_address_and_five_at_most():
+    two = ["Anna@example.org", "jan@example.org"]
+    assert rules.edited_contacts(two, add=" eva@example.org") == [*two, "eva@example.org"]
+    assert rules.edited_contacts(two, add="ANNA@example.org") == two  # a second click
+    assert rules.edited_contacts(two, remove="anna@EXAMPLE.org ") == ["jan@example.org"]
+    assert rules.edited_contacts(two, remove="nobody@example.org") == two
+    five = [f"c{n}@example.org" for n in range(5)]
+    with pytest.raises(Invalid) as caught:
+        rules.edited_contacts(five, add="sixth@example.org")
+    assert caught.value.details == {"contacts": ["full"]}
+    assert rules.edited_contacts(five, add="C4@example.org") == five  # present: no refusal
