@@ -6,6 +6,7 @@ offers speak, so matching in the shared stack keeps them apart."""
 import random
 import re
 import uuid
+from datetime import date, timedelta
 
 import pytest
 import requests
@@ -70,13 +71,14 @@ def add_offer(stack, browser, title: str, language: str, capacity: int = 2) -> s
     return OFFER_ID.search(again.text).group(1)
 
 
-def post_need(stack, client, language: str, quantity: int = 1) -> dict:
+def post_need(stack, client, language: str, quantity: int = 1, **extra) -> dict:
     body = {
         "domain": "social",
         "title": "Konsultācija ģimenei",
         "region": "riga",
         "languages": [language],
         "quantity": quantity,
+        **extra,
     }
     reply = client().post(f"{stack.url}/api/needs", json=body)
     assert reply.status_code == 201, reply.text
@@ -108,6 +110,9 @@ def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(stack, veri
 def test_another_organisations_offer_and_request_are_not_found(stack, client, verified_org):
     _, browser = contact_of(stack, verified_org)
     other = verified_org(languages=["kl"])
+    # one day of its own: another test's need waiting in social/riga without a language
+    # would otherwise take this offer's one place before this test's need is posted
+    day = (date(2090, 1, 1) + timedelta(days=random.randrange(3650))).isoformat()
     theirs = (
         client("organisation", other["id"])
         .post(
@@ -118,6 +123,8 @@ def test_another_organisations_offer_and_request_are_not_found(stack, client, ve
                 "capacity": 1,
                 "regions": ["riga"],
                 "languages": ["kl"],
+                "available_from": day,
+                "available_until": day,
             },
         )
         .json()
@@ -126,7 +133,7 @@ def test_another_organisations_offer_and_request_are_not_found(stack, client, ve
     for action in ("pause", "withdraw"):
         refused = act(stack, browser, f"/org/offers/{theirs['id']}/{action}")
         assert refused.status_code == 404
-    need = post_need(stack, client, "kl")
+    need = post_need(stack, client, "kl", needed_by=day)
     need = need_now(stack, client, need, lambda n: n["matches"])
     match_id = need["matches"][0]["id"]
     assert act(stack, browser, f"/org/requests/{match_id}/accept").status_code == 404
