@@ -97,6 +97,7 @@ def world(stack):
             "title": "Juridiskā konsultācija",
             "capacity": 50,
             "regions": ["zemgale"],
+            "languages": ["za"],  # no other test's offer or need speaks it: this pair meets
         },
     ).json()["id"]
     need = staff.post(
@@ -106,6 +107,7 @@ def world(stack):
             "title": "Konsultācija par statusu",
             "region": "zemgale",
             "quantity": 1,
+            "languages": ["za"],
         },
     ).json()["id"]
     match = None

@@ -242,7 +242,8 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
     org = verified_org(name='Biedrība "Ģimeņu atbalsts"')
     own = client("organisation", org["id"])
     kept = own.post(
-        f"{stack.url}/api/offers", json=offer_body(domain="children", title="Bērnu pieskatīšana")
+        f"{stack.url}/api/offers",
+        json=offer_body(domain="children", title="Bērnu pieskatīšana", languages=["fj"]),
     ).json()
     dropped = own.post(
         f"{stack.url}/api/offers", json=offer_body(domain="children", title="Atsaukts piedāvājums")
@@ -264,7 +265,11 @@ def test_the_commitment_document_in_four_formats_and_two_languages(
         .post(
             f"{stack.url}/api/needs",
             json=need_body(
-                domain="children", region="kurzeme", quantity=2, title="Pieskatīšana vakaros"
+                domain="children",
+                region="kurzeme",
+                quantity=2,
+                title="Pieskatīšana vakaros",
+                languages=["fj"],  # only its own offer speaks it on the shared stack
             ),
         )
         .json()
