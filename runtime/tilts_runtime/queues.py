@@ -202,9 +202,14 @@ class ReplyListener(nameko_rpc.ReplyListener):
 
 
 class MethodProxy(nameko_rpc.MethodProxy):
-    def __init__(self, *args, timeout: float, **options):
+    def __init__(self, worker_ctx, *args, timeout: float, **options):
         self.timeout = timeout
-        super().__init__(*args, expiration=timeout, **options)  # a per-message TTL
+        # declared (once per channel) so that in a vhost where no service has started yet
+        # the request is undeliverable (503, no such service), not a channel error (500)
+        exchange = get_rpc_exchange(worker_ctx.container.config)
+        super().__init__(
+            worker_ctx, *args, expiration=timeout, declare=[exchange], **options
+        )  # expiration: a per-message TTL
 
     def get_message_headers(self, worker_ctx):
         headers = super().get_message_headers(worker_ctx)
