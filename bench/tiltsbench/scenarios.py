@@ -53,6 +53,7 @@ def waiting(code: Code, var: Path, rate: float, seconds: float, needs: int) -> L
     with BenchStack(code, var) as stack:
         serve_bench_needs(stack.url)
         world = fill_waiting(stack, needs)
+        stack.settle()  # the needs wait, their gaps reported and mailed, before the clock
         events = CapacityEvents(stack.url, world, per_second=10)
         result = need_to_email(stack.url, Mailbox(stack.mail_dir), rate, seconds, events.go)
         events.join()

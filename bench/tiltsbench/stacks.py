@@ -5,12 +5,15 @@ per service database), or one NX-27017 for all, as the stack ran before issue 19
 """
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import requests
 from pymongo import MongoClient
 from stack import STORED, Stack, free_port
-from testbed import make_vhost, start_nx
+from testbed import RABBIT_API, make_vhost, start_nx
 
 from tilts_contracts import settings
 from tilts_contracts.settings import from_env
@@ -65,6 +68,23 @@ class BenchStack:
         client = MongoClient(uri)
         self.extra.append(client.close)
         return client[settings.database_name(service)]
+
+    def settle(self, timeout: float = 600) -> None:
+        """Wait until every queue of the stack's vhost is empty (ready and unacknowledged)
+        twice, a statistics interval apart (the management API counts every 5 s), so
+        what a measurement times is not the tail of what its setup set moving."""
+        vhost = urlsplit(self.amqp).path.lstrip("/")  # quoted already
+        deadline, empty_since = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            queues = requests.get(f"{RABBIT_API}/queues/{vhost}?columns=messages", timeout=10)
+            if any(q.get("messages") for q in queues.json()):
+                empty_since = None
+            elif empty_since is None:
+                empty_since = time.monotonic()
+            elif time.monotonic() - empty_since > 6:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"the stack's queues were not empty within {timeout:.0f} s")
 
     @property
     def mail_dir(self) -> Path:

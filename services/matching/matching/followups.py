@@ -142,10 +142,18 @@ class Followups:
 
     # -- freed capacity to the needs waiting for it --------------------------------
     def rematch_offers(self, offer_ids: list[str]) -> None:
-        for offer_id in sorted(set(offer_ids)):
-            self.rematch_offer(offer_id)
+        """Note the offers for `offer_freed`, which offers them after the new needs."""
+        self.store.note_freed(offer_ids)
 
-    def rematch_offer(self, offer_id: str) -> None:
+    def offer_freed(self, step_aside: Callable[[], None] = lambda: None) -> None:
+        """Offer each noted offer's free capacity to the needs waiting for it, calling
+        `step_aside` before each need's round (it waits while new needs are matched)."""
+        for note in self.store.freed_notes():
+            if self.store.lease_freed(note):
+                self.rematch_offer(note["_id"], step_aside)
+                self.store.done_freed(note)
+
+    def rematch_offer(self, offer_id: str, step_aside: Callable[[], None]) -> None:
         """Offer what an offer has free to the needs waiting where it serves, the most
         urgent and then the oldest first, until none is left: an event costs what it
         frees, not how many needs wait. Each need gets a whole round, so it may also be
@@ -157,6 +165,7 @@ class Followups:
         for need in self.store.waiting_in(queues_served_by(offer)):
             if not rules.fits(offer, need, today):
                 continue  # not in a language it names, or not by the day it is needed
+            step_aside()
             self.round.match(need["_id"], need=need)
             offer = self.store.find_offer(offer_id)
             if offer is None or not rules.has_free(offer):

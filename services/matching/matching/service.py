@@ -19,6 +19,7 @@ from tilts_runtime.operable import rpc
 
 from . import rules
 from .followups import Followups
+from .freed import NewNeeds
 from .round import FAIRNESS_WINDOW, Round
 from .settling import Settling
 from .storage import MatchingStore, with_open_ends
@@ -44,6 +45,7 @@ class MatchingService(operable.Operable, testclock.MovableClock):
     store: MatchingStore = MongoDatabase(MatchingStore)
     clock: Clock = Clock()
     dispatch = EventDispatcher()  # declares its consumers' queues at start
+    new_needs: NewNeeds = NewNeeds()
 
     @cached_property
     def settling(self) -> Settling:
@@ -208,6 +210,12 @@ class MatchingService(operable.Operable, testclock.MovableClock):
     @rpc
     def counts(self) -> dict:
         return self.store.counts()
+
+    @timer(interval=0.2)
+    def offer_freed_capacity(self):
+        """Capacity events noted freed capacity: offer it to the needs waiting for it,
+        stepping aside for needs just posted (see `freed`)."""
+        self.follow.offer_freed(self.new_needs.step_aside)
 
     @timer(interval=5)
     def expire_overdue(self):

@@ -1,6 +1,7 @@
 """Matching's database, one part per module: the read models of organisations, offers
 and needs (`readmodels`), the needs waiting for capacity in priority order (`waiting`),
 the candidate-slot index (`slots`), capacity reservations and matches (`reservations`),
+the offers whose freed capacity waits to be offered (`freed`),
 answer records (`orgstats`), retention and erasure (`forgetting`), start-up upkeep and
 the test clock (`upkeep`). `candidates` is where the slot index meets the matching rules.
 """
@@ -9,6 +10,7 @@ from tilts_runtime.store import Store
 
 from .candidates import CANDIDATE_POOL, Candidates
 from .forgetting import Forgetting
+from .freed import FreedCapacity
 from .orgstats import OrgStats
 from .readmodels import ReadModels, with_open_ends
 from .reservations import Reservations
@@ -25,6 +27,7 @@ class MatchingStore(
     SlotIndex,
     Candidates,
     Reservations,
+    FreedCapacity,
     OrgStats,
     Forgetting,
     Upkeep,
@@ -40,4 +43,5 @@ class MatchingStore(
         self.index_waiting()
         self.index_slots()
         self.index_reservations()
+        self.index_freed()
         self.migrate()

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import pytest
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter, worker_factory
+from pymongo.errors import AutoReconnect
 
 from matching.rules import DEFAULT_RESPOND_HOURS
 from matching.service import MatchingService
 from matching.storage import MatchingStore
 from tilts_contracts.clock import utcnow
 from tilts_contracts.events import envelope
-from tilts_runtime.consumer import RetryLater
 
 pytestmark = pytest.mark.integration
 
@@ -79,15 +79,24 @@ def matching(container_factory, service_config):
 
 
 class World:
-    """Publishes what the registry and pledges would, and reads what matching decided."""
+    """Publishes what the registry and pledges would, and reads what matching decided
+    once the capacity an event freed has been offered (`settle`)."""
 
-    def __init__(self, container, dispatch_event):
-        self.container, self.dispatch = container, dispatch_event
+    def __init__(self, container, dispatch_event, db):
+        self.container, self.dispatch, self.db = container, dispatch_event, db
 
     def send(self, source, env, handler):
         with entrypoint_waiter(self.container, handler, timeout=15):
             self.dispatch(source, env)
+        self.settle()
         return env
+
+    def settle(self):
+        """Wait for matching's timer to offer the capacity noted freed (see `freed`)."""
+        deadline = time.monotonic() + 15
+        while self.db.freed_capacity.count_documents({}):
+            assert time.monotonic() < deadline, "freed capacity not offered in 15 s"
+            time.sleep(0.05)
 
     def org(self, name="Org", status="verified", revision=2, org_id=None):
         org = {
@@ -131,12 +140,19 @@ class World:
 
     def call(self, method, *args):
         with entrypoint_hook(self.container, method) as fn:
-            return fn(*args)
+            answer = fn(*args)
+        self.settle()
+        return answer
 
 
 @pytest.fixture
-def world(matching, dispatch_event):
-    return World(matching, dispatch_event)
+def world(matching, dispatch_event, mongo_uri):
+    from pymongo import MongoClient
+
+    from tilts_contracts.settings import database_name
+
+    with MongoClient(mongo_uri) as client:
+        yield World(matching, dispatch_event, client[database_name("matching")])
 
 
 def test_the_closest_offer_in_the_right_language_is_proposed_first(world):
@@ -320,21 +336,29 @@ class Direct:
     def org(self, name):
         org = {"id": uid("org"), "name": name, "status": "verified", "revision": 2}
         self.service.on_organisation_verified(envelope("organisation_verified", org))
+        self.settle()
         return org
 
     def offer(self, org, capacity=1, regions=("riga",)):
         offer = offer_payload(org["id"], capacity, regions, languages=())
         self.service.on_offer_pledged(envelope("offer_pledged", offer))
+        self.settle()
         return offer
 
     def need(self, quantity=1, **fields):
         need = need_payload(quantity, **fields)
         self.service.on_need_posted(envelope("need_posted", need))
+        self.settle()
         return need
 
     def cancel(self, need):
         cancelled = {**need, "status": "cancelled", "revision": need["revision"] + 1}
         self.service.on_need_cancelled(envelope("need_cancelled", cancelled))
+        self.settle()
+
+    def settle(self):
+        """What matching's timer would do next: offer the capacity noted freed."""
+        self.service.offer_freed_capacity()
 
     def matches(self, need):
         return list(self.store.db.matches.find({"need_id": need["id"]}))
@@ -608,32 +632,51 @@ def test_capacity_given_back_goes_to_the_domains_other_waiting_needs(world):
 
 class FailsOnce(MatchingStore):
     """Matching's real store whose first read of the waiting needs fails, as a database
-    that drops the connection between an event's write and its follow-up would make it."""
+    that drops the connection while freed capacity is being offered would make it."""
 
     failed = False
 
     def waiting_in(self, keys, *args):
         if not FailsOnce.failed:
             FailsOnce.failed = True
-            from pymongo.errors import AutoReconnect
-
             raise AutoReconnect("dropped")
         return super().waiting_in(keys, *args)
 
 
-def test_a_retried_event_finishes_the_follow_up_its_first_delivery_could_not(mongo_uri):
+def test_freed_capacity_a_failed_pass_could_not_offer_is_offered_later(mongo_uri):
     direct = Direct(MatchingStore, mongo_uri)
     need = direct.need()  # nobody can help yet: a gap
     flaky = Direct(FailsOnce, mongo_uri)
     org = flaky.org("Late")
     offer = offer_payload(org["id"], capacity=2, languages=())
-    event = envelope("offer_pledged", offer)
     FailsOnce.failed = False
-    with pytest.raises(RetryLater):  # RabbitMQ is asked to deliver it again, later
-        flaky.service.on_offer_pledged(event)  # the offer is stored, the re-match fails
+    flaky.service.on_offer_pledged(envelope("offer_pledged", offer))  # noted, acknowledged
+    with pytest.raises(AutoReconnect):  # the timer's pass fails and is logged
+        flaky.settle()
     assert direct.matches(need) == []
-    flaky.service.on_offer_pledged(event)  # RabbitMQ delivers it again
+    flaky.settle()  # the next pass: still leased by the failed one
+    assert direct.matches(need) == []
+    flaky.store.db.freed_capacity.update_many({}, {"$set": {"lease": 0}})  # a minute on
+    flaky.settle()
     assert [m["offer_id"] for m in direct.matches(need)] == [offer["id"]]
+
+
+def test_capacity_freed_again_while_it_is_offered_is_offered_again(mongo_uri):
+    """A note is taken by one worker at a time, and one freed again meanwhile stays."""
+    direct = Direct(MatchingStore, mongo_uri)
+    org = direct.org("Again")
+    offer = offer_payload(org["id"], capacity=2, languages=())
+    direct.service.on_offer_pledged(envelope("offer_pledged", offer))
+    [note] = direct.store.freed_notes()
+    assert direct.store.lease_freed(note)
+    assert not direct.store.lease_freed(note)  # a second worker leaves it alone
+    assert direct.store.freed_notes() == []
+    direct.store.note_freed([offer["id"]])  # freed again while the first pass works
+    direct.store.done_freed(note)
+    [again] = direct.store.freed_notes()  # kept, and free to take at once
+    assert again["mark"] != note["mark"]
+    direct.settle()  # the next pass offers it, and nothing is left
+    assert direct.store.freed_waiting() == 0
 
 
 class DiesAfterTheOffer(MatchingStore):
@@ -645,15 +688,11 @@ class DiesAfterTheOffer(MatchingStore):
     def release_ask(self, need_id, org_id):
         if not DiesAfterTheOffer.died:
             DiesAfterTheOffer.died = True
-            from pymongo.errors import AutoReconnect
-
             raise AutoReconnect("gone")
         super().release_ask(need_id, org_id)
 
 
 def test_a_decline_cut_short_midway_is_finished_by_the_sweep_and_goes_on(mongo_uri):
-    from pymongo.errors import AutoReconnect
-
     direct = Direct(DiesAfterTheOffer, mongo_uri)
     first = direct.org("First")
     first_offer = direct.offer(first, capacity=1)

@@ -31,7 +31,8 @@ DESCRIPTION, CASE_REF = "Ģimene ar trim bērniem pēc pārcelšanās", "RIX-202
 def world(container_factory, service_config, dispatch_event):
     container = container_factory(MatchingService, {**service_config, "TEST_CLOCK": True})
     container.start()
-    return World(container, dispatch_event)
+    with MongoClient(service_config["MONGO_URI"]) as client:
+        yield World(container, dispatch_event, client[database_name("matching")])
 
 
 def leftovers(mongo_uri: str, needles) -> list[str]:
