@@ -47,7 +47,7 @@ class FreedCapacity:
                 self.db.freed_capacity.update_one({"_id": offer_id}, mark)
 
     def freed_notes(self, limit: int = PASS) -> list[dict]:
-        """The notes not being offered by a live worker, longest waiting first."""
+        """The notes no live worker holds, the one noted longest ago first."""
         query = {"lease": {"$lt": time.time()}}  # Unix time: leases are about real time
         return list(self.db.freed_capacity.find(query).sort("mark", ASCENDING).limit(limit))
 
