@@ -1,6 +1,7 @@
 """Each measurement the issue names, on a fresh stack of the code given."""
 
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import walls
@@ -51,10 +52,21 @@ def waiting(code: Code, var: Path, rate: float, seconds: float, needs: int) -> L
     """Need -> email while `needs` wait in children/latgale and capacity events there
     (offers pledged, raised, withdrawn; declines; cancellations) come at 10 a second."""
     with BenchStack(code, var) as stack:
-        serve_bench_needs(stack.url)
-        world = fill_waiting(stack, needs)
-        stack.settle()  # the needs wait, their gaps reported and mailed, before the clock
-        events = CapacityEvents(stack.url, world, per_second=10)
+        return waiting_on(stack, rate, seconds, needs)
+
+
+def waiting_on(stack: BenchStack, rate: float, seconds: float, needs: int, window=None) -> Latency:
+    """`waiting` on a stack already running (none waiting and no events if `needs` is 0);
+    `window` is entered while the needs are timed (a profiler's, say)."""
+    window = window or nullcontext()
+    serve_bench_needs(stack.url)
+    if not needs:
+        with window:
+            return need_to_email(stack.url, Mailbox(stack.mail_dir), rate, seconds)
+    world = fill_waiting(stack, needs)
+    stack.settle()  # the needs wait, their gaps reported and mailed, before the clock
+    events = CapacityEvents(stack.url, world, per_second=10)
+    with window:
         result = need_to_email(stack.url, Mailbox(stack.mail_dir), rate, seconds, events.go)
         events.join()
-        return result
+    return result

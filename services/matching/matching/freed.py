@@ -8,9 +8,10 @@ matches a need just posted. Someone is waiting on a new need's first request; a 
 freed in a queue of waiting needs can follow a moment later, and during a gap the two
 would otherwise share one worker pool, one database and one notify, first come first.
 
-A note is stored before its event is acknowledged, so a worker that dies loses none;
-a lease keeps two workers off one offer (both would be safe, only twice the work), and
-a note freed again while it is being offered stays for the next pass.
+A need posted in that moment may take the capacity first, as its round could when it ran
+beside the event's. A note is stored before its event is acknowledged, so a worker that
+dies loses none; a lease keeps two workers off one offer (both would be safe, only twice
+the work), and a note freed again while it is being offered stays for the next pass.
 """
 
 import time
@@ -26,6 +27,8 @@ LEASE = 60.0  # seconds: a worker that died holding a note, another takes it the
 PASS = 100  # notes read per pass of the timer
 STEP_ASIDE_AT_MOST = 1.0  # seconds a re-match waits for new needs, so it never starves
 QUIET = 0.25  # seconds with no new need after which re-matching goes on
+SHARE = 4  # re-matching waits at most this many times what it worked: 1/5 of the time
+STALE = 10.0  # seconds after which a round is not waited for (its worker is lost)
 FIRST_ROUNDS = ("on_need_posted",)  # the entrypoints re-matching steps aside for
 
 
@@ -74,25 +77,36 @@ class NewNeeds(DependencyProvider):
     they come, the proposals, emails and writes of a re-match would delay theirs."""
 
     def setup(self):
-        self.running, self.last = 0, 0.0
+        self.running: dict[int, float] = {}  # worker -> when it began
+        self.last = 0.0  # when the last one began
+        self.resumed = 0.0  # when re-matching last stopped waiting
 
     def worker_setup(self, worker_ctx):
         if worker_ctx.entrypoint.method_name in FIRST_ROUNDS:
-            self.running += 1
             self.last = time.monotonic()
+            # nameko skips the teardown of a worker whose result handling failed: a
+            # round older than STALE is not one to wait for
+            self.running = {k: v for k, v in self.running.items() if self.last - v < STALE}
+            self.running[id(worker_ctx)] = self.last
 
     def worker_teardown(self, worker_ctx):
-        if worker_ctx.entrypoint.method_name in FIRST_ROUNDS:
-            self.running -= 1
+        self.running.pop(id(worker_ctx), None)
 
     def get_dependency(self, worker_ctx):
         return self
 
+    def busy(self, now: float) -> bool:
+        fresh = any(now - began < STALE for began in self.running.values())
+        return fresh or now - self.last < QUIET
+
     def step_aside(self) -> None:
-        """Wait (cooperatively) while new needs come, STEP_ASIDE_AT_MOST at most: while a
-        round for one runs or until none came for QUIET seconds."""
-        until = time.monotonic() + STEP_ASIDE_AT_MOST
-        while time.monotonic() < until and (
-            self.running > 0 or time.monotonic() - self.last < QUIET
-        ):
+        """Wait (cooperatively) while new needs come: while a round for one runs or until
+        none came for QUIET seconds, but never longer than SHARE times what re-matching
+        worked since it last waited, nor STEP_ASIDE_AT_MOST: a steady stream of needs
+        slows re-matching down, it never stops it."""
+        now = time.monotonic()
+        until = now + min(STEP_ASIDE_AT_MOST, SHARE * (now - self.resumed))
+        while now < until and self.busy(now):
             time.sleep(0.01)
+            now = time.monotonic()
+        self.resumed = time.monotonic()

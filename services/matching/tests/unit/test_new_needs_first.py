@@ -6,7 +6,7 @@ margin: the point is whether it waits, not how exactly."""
 import time
 from types import SimpleNamespace
 
-from matching.freed import QUIET, STEP_ASIDE_AT_MOST, NewNeeds
+from matching.freed import QUIET, SHARE, STEP_ASIDE_AT_MOST, NewNeeds
 
 
 def worker(method_name):
@@ -40,7 +40,19 @@ def test_a_need_just_matched_holds_re_matching_until_none_came_for_a_moment():
 
 def test_a_need_being_matched_holds_re_matching_but_never_for_long():
     provider = new_needs()
-    provider.worker_setup(worker("on_need_posted"))  # and it never ends
+    round_ = worker("on_need_posted")
+    provider.worker_setup(round_)  # and it never ends
     assert STEP_ASIDE_AT_MOST * 0.9 <= waited(provider) < STEP_ASIDE_AT_MOST + 2
-    provider.worker_teardown(worker("on_need_posted"))
-    assert provider.running == 0
+    provider.worker_teardown(round_)
+    assert provider.running == {}
+
+
+def test_under_a_steady_stream_of_needs_re_matching_keeps_a_share_of_the_time():
+    provider = new_needs()
+    provider.worker_setup(worker("on_need_posted"))  # never ends: always busy
+    waited(provider)  # the first wait: a second, re-matching had not run
+    began = time.monotonic()
+    time.sleep(0.05)  # a round of re-matching
+    worked = time.monotonic() - began
+    assert waited(provider) < SHARE * worked + 0.15  # four times that, not a second
+    assert waited(provider) < 0.15  # straight after waiting: no work, no wait
