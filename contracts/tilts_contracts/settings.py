@@ -39,6 +39,9 @@ DEFAULTS: dict[str, str] = {
     # how many proxies in front of the gateway may set X-Forwarded-For (0: none)
     "TRUSTED_PROXIES": "0",
     "RPC_TIMEOUT": "10",
+    # seconds each gateway process keeps the registry's answer on a token or session: a
+    # revoked token or a suspended organisation is refused at most this much later
+    "ACCESS_CACHE_SECONDS": "30",
     # seconds the gateway waits for a whole request body before answering 408
     "BODY_TIMEOUT": "30",
     "COORDINATOR_EMAIL": "",

@@ -279,7 +279,8 @@ def test_erasing_needs_the_typed_name_and_signs_everyone_out(stack, client, veri
     assert erased.status_code == 200 and "Organisation erased" in erased.text
     gone = browser.get(f"{stack.url}/org", allow_redirects=False)
     assert gone.status_code == 303 and gone.headers["Location"].startswith("/signin")
-    # the colleague's session ended in the registry (the gateway forgets it within 30 s)
+    # the colleague's session ended in the registry (the gateway forgets it within
+    # ACCESS_CACHE_SECONDS: 2 s in the tests)
     theirs = eventually(
         lambda: other.get(f"{stack.url}/org", allow_redirects=False).status_code,
         lambda status: status == 303,

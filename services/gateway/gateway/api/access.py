@@ -1,19 +1,20 @@
 """Who is asking, now: a personal token still standing, the operator's token, or (for
-/api/tokens and the pages) a session. The registry's answers are kept at most 30 s
-in each gateway process, so a revoked token or a suspended organisation is refused
-within a minute in every replica, and a busy API does not ask on every request."""
+/api/tokens and the pages) a session. The registry's answers are kept at most
+ACCESS_CACHE_SECONDS (30 s) in each gateway process, so a revoked token or a suspended
+organisation is refused within a minute in every replica, and a busy API does not ask
+on every request."""
 
 import time
 
 from nameko.extensions import DependencyProvider
 
+from tilts_contracts import settings
 from tilts_contracts.errors import Unauthenticated
 from tilts_contracts.tokens import PERSONAL, read_token
 
 from ..web import session
 from .auth import Caller
 
-CACHE_SECONDS = 30.0
 CACHE_MAX = 10_000  # answers kept per process; the oldest go first past this
 
 
@@ -23,6 +24,8 @@ class AccessCache(DependencyProvider):
 
     def setup(self):
         self.answers: dict[tuple, tuple[float, object]] = {}
+        container = getattr(self, "container", None)  # none in a unit test
+        self.seconds = cache_seconds(container.config if container else {})
 
     def get_dependency(self, worker_ctx):
         return self
@@ -36,11 +39,23 @@ class AccessCache(DependencyProvider):
         if len(self.answers) >= CACHE_MAX:
             for old in sorted(self.answers, key=lambda k: self.answers[k][0])[: CACHE_MAX // 10]:
                 self.answers.pop(old, None)
-        self.answers[key] = (now + CACHE_SECONDS, answer)
+        self.answers[key] = (now + self.seconds, answer)
         return answer
 
     def forget(self, key: tuple) -> None:
         self.answers.pop(key, None)
+
+
+def cache_seconds(config) -> float:
+    """ACCESS_CACHE_SECONDS, 0 to 300, or SystemExit saying why (at start)."""
+    raw = settings.get(config, "ACCESS_CACHE_SECONDS").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 300:
+        raise SystemExit(f"tilts: ACCESS_CACHE_SECONDS must be 0 to 300 seconds: {raw!r}")
+    return seconds
 
 
 def bearer(request) -> str | None:

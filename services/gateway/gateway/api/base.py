@@ -74,7 +74,7 @@ class Routes:
     pledges = RpcProxy("pledges")
     matching = RpcProxy("matching")
     notify = RpcProxy("notify")
-    access = AccessCache()  # the registry's answers on tokens and sessions, <= 30 s
+    access = AccessCache()  # the registry's answers on tokens and sessions, briefly
 
     def _rpc(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
         return call(

@@ -35,6 +35,12 @@ def test_an_answer_is_kept_thirty_seconds_then_asked_again(monkeypatch):
     assert len(asked) == 2
 
 
+@pytest.mark.parametrize("raw", ["soon", "-1", "301", "nan"])
+def test_a_cache_time_that_is_not_0_to_300_seconds_stops_the_start_saying_so(raw):
+    with pytest.raises(SystemExit, match="ACCESS_CACHE_SECONDS"):
+        access.cache_seconds({"ACCESS_CACHE_SECONDS": raw})
+
+
 def request(form=None, cookies=None) -> Request:
     builder = EnvironBuilder(method="POST", data=form or {})
     for name, value in (cookies or {}).items():
