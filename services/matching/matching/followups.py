@@ -9,6 +9,7 @@ follow-up finds nothing to do.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from .waiting import queues_served_by
 log = logging.getLogger(__name__)
 # a match still settling this long after its answer was left so by a worker that died
 SETTLE_GRACE = timedelta(seconds=30)
+SLOW_PASS = 5.0  # seconds: a pass of freed capacity this long is logged
 
 
 class Followups:
@@ -148,10 +150,15 @@ class Followups:
     def offer_freed(self, step_aside: Callable[[], None] = lambda: None) -> None:
         """Offer each noted offer's free capacity to the needs waiting for it, calling
         `step_aside` before each need's round (it waits while new needs are matched)."""
+        began, offered = time.monotonic(), 0
         for note in self.store.freed_notes():
             if self.store.lease_freed(note):
                 self.rematch_offer(note["_id"], step_aside)
                 self.store.done_freed(note)
+                offered += 1
+        took = time.monotonic() - began
+        if took > SLOW_PASS:  # for whoever wonders why a freed place waited
+            log.info("offered freed capacity of %d offers in %.1f s", offered, took)
 
     def rematch_offer(self, offer_id: str, step_aside: Callable[[], None]) -> None:
         """Offer what an offer has free to the needs waiting where it serves, the most

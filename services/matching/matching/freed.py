@@ -25,9 +25,9 @@ from tilts_contracts.clock import new_id
 
 LEASE = 60.0  # seconds: a worker that died holding a note, another takes it then
 PASS = 100  # notes read per pass of the timer
-STEP_ASIDE_AT_MOST = 1.0  # seconds a re-match waits for new needs, so it never starves
+STEP_ASIDE_AT_MOST = 0.5  # seconds a re-match waits for new needs, so it never starves
 QUIET = 0.25  # seconds with no new need after which re-matching goes on
-SHARE = 4  # re-matching waits at most this many times what it worked: 1/5 of the time
+SHARE = 1  # re-matching waits at most as long as it worked: half the time at worst
 STALE = 10.0  # seconds after which a round is not waited for (its worker is lost)
 FIRST_ROUNDS = ("on_need_posted",)  # the entrypoints re-matching steps aside for
 
