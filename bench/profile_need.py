@@ -55,12 +55,13 @@ def main() -> None:
             got = scenarios.waiting_on(
                 stack, args.rate, args.seconds, args.waiting, window=profiled(stack)
             )
-            gets = float("nan")
+            gets = None
         else:
             scenarios.serve_bench_needs(stack.url)
             got = need_to_email(stack.url, Mailbox(stack.mail_dir), args.rate, args.seconds)
             gets = get_throughput(stack.url)  # the gateway's reads, in its profile too
-    print(f"need -> email p50 {got.p50:.1f} ms, p95 {got.p95:.1f} ms; GET /api/offers {gets:.0f}/s")
+    reads = "" if gets is None else f"; GET /api/offers {gets:.0f}/s"
+    print(f"need -> email p50 {got.p50:.1f} ms, p95 {got.p95:.1f} ms{reads}")
     print(f"profiles in {where}/")
 
 

@@ -147,7 +147,7 @@ class Followups:
         """Note the offers for `offer_freed`, which offers them after the new needs."""
         self.store.note_freed(offer_ids)
 
-    def offer_freed(self, step_aside: Callable[[], None] = lambda: None) -> None:
+    def offer_freed(self, step_aside: Callable[[], None]) -> None:
         """Offer each noted offer's free capacity to the needs waiting for it, calling
         `step_aside` before each need's round (it waits while new needs are matched)."""
         began, offered = time.monotonic(), 0

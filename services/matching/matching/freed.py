@@ -68,9 +68,6 @@ class FreedCapacity:
         if not gone.deleted_count:
             self.db.freed_capacity.update_one({"_id": note["_id"]}, {"$set": {"lease": 0}})
 
-    def freed_waiting(self) -> int:
-        return self.db.freed_capacity.count_documents({})
-
 
 class NewNeeds(DependencyProvider):
     """The needs just posted this process is matching, for re-matching to wait on: while

@@ -24,8 +24,7 @@ class AccessCache(DependencyProvider):
 
     def setup(self):
         self.answers: dict[tuple, tuple[float, object]] = {}
-        container = getattr(self, "container", None)  # none in a unit test
-        self.seconds = cache_seconds(container.config if container else {})
+        self.seconds = cache_seconds(self.container.config)
 
     def get_dependency(self, worker_ctx):
         return self

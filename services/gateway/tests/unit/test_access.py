@@ -18,6 +18,7 @@ KEY = "k" * 64
 
 def test_an_answer_is_kept_thirty_seconds_then_asked_again(monkeypatch):
     cache = access.AccessCache()
+    cache.container = SimpleNamespace(config={})  # the defaults, as deploy/nameko.yml
     cache.setup()
     clock = SimpleNamespace(now=1000.0)
     monkeypatch.setattr(access.time, "monotonic", lambda: clock.now)

@@ -676,7 +676,7 @@ def test_capacity_freed_again_while_it_is_offered_is_offered_again(mongo_uri):
     [again] = direct.store.freed_notes()  # kept, and free to take at once
     assert again["mark"] != note["mark"]
     direct.settle()  # the next pass offers it, and nothing is left
-    assert direct.store.freed_waiting() == 0
+    assert direct.store.db.freed_capacity.count_documents({}) == 0
 
 
 class DiesAfterTheOffer(MatchingStore):
