@@ -2,6 +2,7 @@
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,10 +68,10 @@ def stack(tmp_path_factory, nx_server, smtp_sink, amqp_vhost):
     running.stop()
 
 
-@pytest.fixture
-def own_stack(tmp_path_factory, smtp_sink):
-    """`own_stack(services=..., **env)`: a private stack (its own vhost and NX-27017),
-    for tests that kill, restart or reconfigure services."""
+@contextmanager
+def private_stacks(tmp_path_factory, smtp_sink):
+    """Yields `make(services=..., workers=None, **env)`, which starts a private stack
+    (its own vhost and NX-27017); every stack made is stopped and dropped after."""
     made = []
 
     def make(services=SERVICES, workers=None, **extra_env):
@@ -84,12 +85,29 @@ def own_stack(tmp_path_factory, smtp_sink):
         made.append((running, nx, drop_vhost))
         return running
 
-    yield make
-    for running, nx, drop_vhost in made:
-        running.stop()
-        nx.terminate()
-        nx.wait(10)
-        drop_vhost()
+    try:
+        yield make
+    finally:
+        for running, nx, drop_vhost in made:
+            running.stop()
+            nx.terminate()
+            nx.wait(10)
+            drop_vhost()
+
+
+@pytest.fixture
+def own_stack(tmp_path_factory, smtp_sink):
+    """`own_stack(services=..., **env)`: a private stack, for tests that kill, restart or
+    reconfigure services."""
+    with private_stacks(tmp_path_factory, smtp_sink) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def module_stack(tmp_path_factory, smtp_sink):
+    """A private stack shared by one module's tests."""
+    with private_stacks(tmp_path_factory, smtp_sink) as make:
+        yield make()
 
 
 @pytest.fixture

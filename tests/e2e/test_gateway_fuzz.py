@@ -14,6 +14,13 @@ pytestmark = pytest.mark.integration
 HERE = Path(__file__).parent
 
 
+@pytest.fixture(scope="module")
+def stack(module_stack):
+    """A stack of its own: schemathesis leaves needs open in every group and region,
+    without a language, and on the shared stack they would take other tests' offers."""
+    return module_stack
+
+
 def schemathesis(stack, token: str, cwd: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
