@@ -94,6 +94,22 @@ def get(config: Mapping, key: str) -> str:
     return str(value)
 
 
+def number(
+    config: Mapping, key: str, low: float, high: float, whole: bool = False, unit: str = ""
+) -> float:
+    """A numeric setting from `low` to `high`, or SystemExit naming it: read at start, an
+    operator's typo stops the service with one line, not a traceback or a 500 later."""
+    raw = get(config, key).strip()
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # NaN fails the comparison too
+        kind = ("a whole number" if whole else "a number") + (f" of {unit}" if unit else "")
+        raise SystemExit(f"tilts: {key} must be {kind}, {low:g} to {high:g}: {raw!r}")
+    return value
+
+
 def flag(config: Mapping, key: str) -> bool:
     return get(config, key).strip().lower() in {"1", "true", "yes", "on"}
 

@@ -230,13 +230,16 @@ class RpcProxy(nameko_rpc.RpcProxy):
 
     rpc_reply_listener = ReplyListener()
 
+    def setup(self):
+        config = self.container.config
+        self.timeout = settings.number(config, "RPC_TIMEOUT", 0.1, 600, unit="seconds")
+
     def get_dependency(self, worker_ctx):
-        timeout = float(settings.get(self.container.config, "RPC_TIMEOUT"))
         return ServiceProxy(
             worker_ctx,
             self.target_service,
             self.rpc_reply_listener,
-            timeout=timeout,
+            timeout=self.timeout,
             **self.options,
         )
 

@@ -95,19 +95,20 @@ def test_the_gateway_checks_tokens_with_the_secret_exactly_as_set(tmp_path):
         drop()
 
 
-@pytest.mark.parametrize("secret", ["~", "null", "0777"])
-def test_a_service_refuses_a_short_secret_as_set_not_as_yaml_reads_it(secret):
+def refused_start(service: str, **setting: str) -> str:
+    """Start `service` with `setting`, which it must refuse at once: what it printed."""
     env = {
         **os.environ,
         "PUBLIC_URL": PUBLIC,
-        "AUTH_SECRET": secret,
+        "AUTH_SECRET": "a-secret-nobody-else-knows-of-32-bytes",
         "MONGO_URI": "mongodb://127.0.0.1:9/",  # refused before anything is reached
         "AMQP_URI": "amqp://guest:guest@127.0.0.1:9/",
         "HTTP_PORT": "0",
+        **setting,
     }
     began = time.monotonic()
     run = subprocess.run(
-        [str(BIN / "nameko"), "run", "--config", str(NAMEKO_CONFIG), "registry.service"],
+        [str(BIN / "nameko"), "run", "--config", str(NAMEKO_CONFIG), f"{service}.service"],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -115,7 +116,29 @@ def test_a_service_refuses_a_short_secret_as_set_not_as_yaml_reads_it(secret):
         timeout=60,
     )
     assert run.returncode == 1 and time.monotonic() - began < 30
-    assert "tilts: refusing to use AUTH_SECRET: it is shorter than 32 bytes" in run.stderr
+    return run.stderr
+
+
+@pytest.mark.parametrize("secret", ["~", "null", "0777"])
+def test_a_service_refuses_a_short_secret_as_set_not_as_yaml_reads_it(secret):
+    said = refused_start("registry", AUTH_SECRET=secret)
+    assert "tilts: refusing to use AUTH_SECRET: it is shorter than 32 bytes" in said
+
+
+@pytest.mark.parametrize(
+    "service, key, value, says",
+    [
+        ("gateway", "RPC_TIMEOUT", "fast", "a number of seconds, 0.1 to 600: 'fast'"),
+        ("gateway", "TRUSTED_PROXIES", "-1", "a whole number, 0 to 10: '-1'"),
+        ("notify", "DIGEST_HOUR", "25", "a whole number, 0 to 23: '25'"),
+        ("notify", "SMTP_PORT", "smtp", "a whole number, 1 to 65535: 'smtp'"),
+        ("pledges", "RETENTION_DAYS", "1.5", "a whole number of days, 1 to 36500: '1.5'"),
+    ],
+)
+def test_a_number_setting_out_of_range_stops_the_service_with_one_line(service, key, value, says):
+    said = refused_start(service, **{key: value})
+    assert f"tilts: {key} must be {says}" in said
+    assert "Traceback" not in said
 
 
 def tilts(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:

@@ -53,7 +53,10 @@ class PostmanConfig:
         def get(key: str) -> str:
             return settings.get(config, key)
 
-        port = int(get("SMTP_PORT"))
+        def number(key: str, low: float, high: float, **kind) -> float:
+            return settings.number(config, key, low, high, **kind)
+
+        port = number("SMTP_PORT", 1, 65535, whole=True)
         smtp = SmtpConfig(
             host=get("SMTP_HOST"),
             port=port,
@@ -68,8 +71,10 @@ class PostmanConfig:
             coordinator_email=get("COORDINATOR_EMAIL"),
             public_url=get("PUBLIC_URL").rstrip("/"),
             secret=link_key(config),  # not AUTH_SECRET: a link is no API token
-            first_retry=timedelta(seconds=float(get("NOTIFY_RETRY_SECONDS"))),
-            max_attempts=int(get("NOTIFY_MAX_ATTEMPTS")),
-            digest_hour=int(get("DIGEST_HOUR")),
+            first_retry=timedelta(
+                seconds=number("NOTIFY_RETRY_SECONDS", 0.1, 86400, unit="seconds")
+            ),
+            max_attempts=number("NOTIFY_MAX_ATTEMPTS", 1, 100, whole=True),
+            digest_hour=number("DIGEST_HOUR", 0, 23, whole=True),  # on Riga's clock
             smtp=smtp,
         )

@@ -20,13 +20,9 @@ DAY_SECONDS = 24 * 3600
 
 
 def days_from(config: Mapping) -> int:
-    """RETENTION_DAYS, a whole number of days of at least 1, or SystemExit saying why."""
-    raw = settings.get(config, "RETENTION_DAYS").strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise SystemExit(
-            f"tilts: RETENTION_DAYS must be a whole number of days, 1 or more: {raw!r}"
-        )
-    return int(raw)
+    """RETENTION_DAYS, a whole number of days from 1 (a century at most), or SystemExit
+    saying why."""
+    return settings.number(config, "RETENTION_DAYS", 1, 36500, whole=True, unit="days")
 
 
 class RetentionDays(DependencyProvider):

@@ -47,14 +47,7 @@ class AccessCache(DependencyProvider):
 
 def cache_seconds(config) -> float:
     """ACCESS_CACHE_SECONDS, 0 to 300, or SystemExit saying why (at start)."""
-    raw = settings.get(config, "ACCESS_CACHE_SECONDS").strip()
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 300:
-        raise SystemExit(f"tilts: ACCESS_CACHE_SECONDS must be 0 to 300 seconds: {raw!r}")
-    return seconds
+    return settings.number(config, "ACCESS_CACHE_SECONDS", 0, 300, unit="seconds")
 
 
 def bearer(request) -> str | None:
