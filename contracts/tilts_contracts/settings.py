@@ -63,6 +63,19 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+# the numbers among them: (lowest, highest, whole numbers only, unit), checked at start
+RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "SMTP_PORT": (1, 65535, True, ""),
+    "TRUSTED_PROXIES": (0, 10, True, ""),
+    "RPC_TIMEOUT": (0.1, 600, False, "seconds"),
+    "ACCESS_CACHE_SECONDS": (0, 300, False, "seconds"),
+    "BODY_TIMEOUT": (1, 600, False, "seconds"),
+    "NOTIFY_RETRY_SECONDS": (0.1, 86400, False, "seconds"),
+    "NOTIFY_MAX_ATTEMPTS": (1, 100, True, ""),
+    "DIGEST_HOUR": (0, 23, True, ""),  # on Riga's clock
+    "RETENTION_DAYS": (1, 36500, True, "days"),  # a century at most
+}
+
 # the secret `make run` made; `tilts` run in the checkout uses it when AUTH_SECRET is unset
 LOCAL_SECRET_FILE = Path("var") / "auth_secret"
 
@@ -94,11 +107,10 @@ def get(config: Mapping, key: str) -> str:
     return str(value)
 
 
-def number(
-    config: Mapping, key: str, low: float, high: float, whole: bool = False, unit: str = ""
-) -> float:
-    """A numeric setting from `low` to `high`, or SystemExit naming it: read at start, an
+def number(config: Mapping, key: str) -> float:
+    """A numeric setting within its RANGES, or SystemExit naming it: read at start, an
     operator's typo stops the service with one line, not a traceback or a 500 later."""
+    low, high, whole, unit = RANGES[key]
     raw = get(config, key).strip()
     try:
         value = int(raw) if whole else float(raw)

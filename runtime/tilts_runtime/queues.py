@@ -231,8 +231,7 @@ class RpcProxy(nameko_rpc.RpcProxy):
     rpc_reply_listener = ReplyListener()
 
     def setup(self):
-        config = self.container.config
-        self.timeout = settings.number(config, "RPC_TIMEOUT", 0.1, 600, unit="seconds")
+        self.timeout = settings.number(self.container.config, "RPC_TIMEOUT")
 
     def get_dependency(self, worker_ctx):
         return ServiceProxy(

@@ -53,10 +53,10 @@ class PostmanConfig:
         def get(key: str) -> str:
             return settings.get(config, key)
 
-        def number(key: str, low: float, high: float, **kind) -> float:
-            return settings.number(config, key, low, high, **kind)
+        def number(key: str) -> float:
+            return settings.number(config, key)
 
-        port = number("SMTP_PORT", 1, 65535, whole=True)
+        port = number("SMTP_PORT")
         smtp = SmtpConfig(
             host=get("SMTP_HOST"),
             port=port,
@@ -71,10 +71,8 @@ class PostmanConfig:
             coordinator_email=get("COORDINATOR_EMAIL"),
             public_url=get("PUBLIC_URL").rstrip("/"),
             secret=link_key(config),  # not AUTH_SECRET: a link is no API token
-            first_retry=timedelta(
-                seconds=number("NOTIFY_RETRY_SECONDS", 0.1, 86400, unit="seconds")
-            ),
-            max_attempts=number("NOTIFY_MAX_ATTEMPTS", 1, 100, whole=True),
-            digest_hour=number("DIGEST_HOUR", 0, 23, whole=True),  # on Riga's clock
+            first_retry=timedelta(seconds=number("NOTIFY_RETRY_SECONDS")),
+            max_attempts=number("NOTIFY_MAX_ATTEMPTS"),
+            digest_hour=number("DIGEST_HOUR"),  # on Riga's clock
             smtp=smtp,
         )

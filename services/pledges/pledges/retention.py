@@ -22,7 +22,7 @@ DAY_SECONDS = 24 * 3600
 def days_from(config: Mapping) -> int:
     """RETENTION_DAYS, a whole number of days from 1 (a century at most), or SystemExit
     saying why."""
-    return settings.number(config, "RETENTION_DAYS", 1, 36500, whole=True, unit="days")
+    return settings.number(config, "RETENTION_DAYS")
 
 
 class RetentionDays(DependencyProvider):

@@ -47,7 +47,7 @@ class AccessCache(DependencyProvider):
 
 def cache_seconds(config) -> float:
     """ACCESS_CACHE_SECONDS, 0 to 300, or SystemExit saying why (at start)."""
-    return settings.number(config, "ACCESS_CACHE_SECONDS", 0, 300, unit="seconds")
+    return settings.number(config, "ACCESS_CACHE_SECONDS")
 
 
 def bearer(request) -> str | None:

@@ -26,7 +26,7 @@ class Settings(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.secret = settings.get(config, "AUTH_SECRET")
-        self.timeout = settings.number(config, "RPC_TIMEOUT", 0.1, 600, unit="seconds")
+        self.timeout = settings.number(config, "RPC_TIMEOUT")
         self.public_url = settings.get(config, "PUBLIC_URL").rstrip("/")
         self.link_key = link_key(config)  # signs emailed links and CSRF tokens
         self.link_keys = link_keys(config)  # reads links, old ones too

@@ -33,7 +33,7 @@ class JsonErrorsApp:
         origins = settings.get(config, "CORS_ORIGINS")
         self.origins = {o.strip().rstrip("/") for o in origins.split(",") if o.strip()}
         self.metrics_token = edge.usable_token(settings.get(config, "METRICS_TOKEN"))
-        self.body_seconds = settings.number(config, "BODY_TIMEOUT", 1, 600, unit="seconds")
+        self.body_seconds = settings.number(config, "BODY_TIMEOUT")
 
     def __call__(self, environ, start_response):
         began = time.perf_counter()
@@ -98,7 +98,7 @@ class TiltsWebServer(WebServer):
         """The app, behind werkzeug's ProxyFix when TRUSTED_PROXIES names how many
         proxies' X-Forwarded-For to believe (none by default: the peer is the client)."""
         app = JsonErrorsApp(self)
-        hops = settings.number(self.container.config, "TRUSTED_PROXIES", 0, 10, whole=True)
+        hops = settings.number(self.container.config, "TRUSTED_PROXIES")
         return ProxyFix(app, x_for=hops, x_proto=hops) if hops > 0 else app
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=edge.Protocol, debug=False):
